@@ -1,0 +1,234 @@
+//! Login that understands the second factor: `/api/2.0/authentication…`.
+//!
+//! [`Auth::login`] answers with a [`LoginOutcome`] the caller must match on: a token, or the
+//! second factor the portal demands together with the confirm ticket to continue with.
+//! [`Auth::login_with_code`] finishes a TFA login in one call.
+//!
+//! ```no_run
+//! use docspace_tfa::{Client, LoginOutcome};
+//!
+//! let client = Client::builder().base_url("https://portal.example.com").build()?;
+//! let session = match client.auth().login("bot@example.com", "password")? {
+//!     LoginOutcome::Authenticated(session) => session,
+//!     LoginOutcome::TfaCodeRequired { .. } => {
+//!         client.auth().login_with_code("bot@example.com", "password", "123456")?
+//!     }
+//!     other => panic!("cannot continue headlessly: {other:?}"),
+//! };
+//! let client = client.with_token(session.token);
+//! # Ok::<(), docspace_tfa::Error>(())
+//! ```
+
+use percent_encoding::utf8_percent_encode;
+use serde::{Deserialize, Serialize};
+use ureq::http::Method;
+
+use crate::client::{Client, Credential, Endpoint, Reply, Request};
+use crate::code::normalize_code;
+use crate::confirm::{ConfirmTicket, QUERY_VALUE};
+use crate::error::{Error, Result};
+use crate::models::Session;
+use crate::secret::Secret;
+
+/// Handler for the authentication endpoints; see [`Client::auth`].
+#[derive(Debug, Clone, Copy)]
+pub struct Auth<'c> {
+    client: &'c Client,
+}
+
+/// What `POST authentication` answered. Match on it: only
+/// [`Authenticated`](LoginOutcome::Authenticated) carries a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginOutcome {
+    /// No second factor was needed: here is the session.
+    Authenticated(Session),
+    /// The portal requires an authenticator app and none is linked yet (or the link expired).
+    /// Link one with the ticket: [`Tfa::setup_with`](crate::Tfa::setup_with), then
+    /// [`Tfa::validate_with`](crate::Tfa::validate_with) or
+    /// [`Auth::login_with_code`].
+    TfaActivationRequired {
+        /// A complete `TfaActivation` ticket (URL from `confirmUrl`, key from the
+        /// `asc_confirm_key_TfaActivation` cookie).
+        ticket: ConfirmTicket,
+        /// The manual entry key of the secret to link (`tfaKey`), when the server sent it.
+        tfa_key: Option<Secret>,
+    },
+    /// The portal requires a code from the linked authenticator app: call
+    /// [`Auth::login_with_code`], or [`Tfa::validate_with`](crate::Tfa::validate_with) with the
+    /// ticket.
+    TfaCodeRequired {
+        /// A complete `TfaAuth` ticket.
+        ticket: ConfirmTicket,
+    },
+    /// The portal requires a code sent by SMS, which this crate does not automate.
+    SmsRequired {
+        /// The confirm URL for phone activation or phone authentication.
+        confirm_url: String,
+        /// The masked phone number the code goes to, such as `+7 *** *** **12`.
+        phone_noise: Option<String>,
+        /// When the SMS code expires, as the server wrote it.
+        expires: Option<String>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBody<'a> {
+    user_name: &'a str,
+    password: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    session: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthAnswer {
+    #[serde(default)]
+    token: Option<Secret>,
+    #[serde(default)]
+    expires: Option<String>,
+    #[serde(default)]
+    tfa: Option<bool>,
+    #[serde(default)]
+    tfa_key: Option<Secret>,
+    #[serde(default)]
+    sms: Option<bool>,
+    #[serde(default)]
+    phone_noise: Option<String>,
+    #[serde(default)]
+    confirm_url: Option<String>,
+}
+
+impl<'c> Auth<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Auth { client }
+    }
+
+    /// Logs in with a user name (e-mail) and password (`POST authentication`, anonymous).
+    ///
+    /// The outcome is decided from `token`, `tfa` and `sms` in the answer, never from
+    /// `expires` (challenged answers carry a dummy `0001-01-01T00:00:00`). For a TFA challenge
+    /// the ticket's key is read from the answer's `Set-Cookie`. Sent once, never retried: each
+    /// call counts towards the portal's login attempt limit.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an empty user name or
+    /// password; [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) for a wrong user
+    /// name or password (unknown users included);
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) after too many attempts;
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when a TFA challenge comes without its
+    /// confirm URL or key.
+    pub fn login(&self, user_name: &str, password: impl Into<Secret>) -> Result<LoginOutcome> {
+        let password = password.into();
+        check_credentials(user_name, &password)?;
+        let reply = self.client.send(
+            Request::new(Method::POST, "authentication", Credential::Anonymous)
+                .json(&LoginBody {
+                    user_name: user_name.trim(),
+                    password: password.expose(),
+                    code: None,
+                    session: false,
+                })?
+                .endpoint(Endpoint::Login),
+        )?;
+        outcome(&reply)
+    }
+
+    /// Finishes a TFA login in one call (`POST authentication/{code}`): checks the code (an
+    /// authenticator code or an unused backup code, which is spent), links the app on first
+    /// use, and returns the session.
+    ///
+    /// The code is normalized and checked before sending
+    /// ([`normalize_code`](crate::normalize_code)); it goes in the JSON body, which the server
+    /// reads, and percent-encoded in the path, which must be present. Never retried.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an impossible code or
+    /// empty credentials (nothing is sent); [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized)
+    /// for every refusal, a wrong code included (the server wraps them all as `401`).
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let session = client.auth().login_with_code("bot@example.com", "password", "123456")?;
+    /// let client = client.with_token(session.token);
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn login_with_code(
+        &self,
+        user_name: &str,
+        password: impl Into<Secret>,
+        code: &str,
+    ) -> Result<Session> {
+        let password = password.into();
+        check_credentials(user_name, &password)?;
+        let code = normalize_code(code)?;
+        let path = format!("authentication/{}", utf8_percent_encode(&code, QUERY_VALUE));
+        let reply = self.client.send(
+            Request::new(Method::POST, "authentication/{code}", Credential::Anonymous)
+                .real_path(path)
+                .json(&LoginBody {
+                    user_name: user_name.trim(),
+                    password: password.expose(),
+                    code: Some(&code),
+                    session: false,
+                })?
+                .endpoint(Endpoint::Login),
+        )?;
+        match outcome(&reply)? {
+            LoginOutcome::Authenticated(session) => Ok(session),
+            _ => Err(reply.decode_error(
+                "session token",
+                "the server answered a login with a code without a token".into(),
+            )),
+        }
+    }
+}
+
+fn check_credentials(user_name: &str, password: &Secret) -> Result<()> {
+    if user_name.trim().is_empty() {
+        return Err(Error::invalid_input("user name", "it is empty"));
+    }
+    if password.is_empty() {
+        return Err(Error::invalid_input("password", "it is empty"));
+    }
+    Ok(())
+}
+
+/// Decides the outcome of a login answer.
+fn outcome(reply: &Reply) -> Result<LoginOutcome> {
+    let answer: AuthAnswer = reply.decode("login answer")?;
+    if let Some(token) = answer.token.filter(|t| !t.expose().trim().is_empty()) {
+        return Ok(LoginOutcome::Authenticated(Session {
+            token,
+            expires: answer.expires.filter(|e| !e.starts_with("0001-01-01")),
+        }));
+    }
+    let confirm_url = answer.confirm_url.filter(|u| !u.trim().is_empty());
+    if answer.tfa == Some(true) {
+        let url = confirm_url.ok_or_else(|| {
+            reply.decode_error("TFA challenge", "the answer has no confirmUrl".into())
+        })?;
+        let ticket = ConfirmTicket::from_url_and_cookies(&url, reply.set_cookies())
+            .map_err(|e| reply.decode_error("TFA challenge", e.to_string()))?;
+        let tfa_key = answer.tfa_key.filter(|k| !k.expose().trim().is_empty());
+        if ticket.is_tfa_auth() {
+            return Ok(LoginOutcome::TfaCodeRequired { ticket });
+        }
+        return Ok(LoginOutcome::TfaActivationRequired { ticket, tfa_key });
+    }
+    if answer.sms == Some(true) {
+        return Ok(LoginOutcome::SmsRequired {
+            confirm_url: confirm_url.unwrap_or_default(),
+            phone_noise: answer.phone_noise,
+            expires: answer.expires.filter(|e| !e.starts_with("0001-01-01")),
+        });
+    }
+    Err(reply.decode_error(
+        "login answer",
+        "it has neither a token nor a TFA or SMS challenge".into(),
+    ))
+}

@@ -1,0 +1,111 @@
+//! A blocking, minimal-dependency client for the two-factor-authentication (TFA) API of
+//! ONLYOFFICE DocSpace.
+//!
+//! Link an authenticator app (Google Authenticator, Authy, …) to a DocSpace account, check
+//! codes, manage the portal's TFA policy and backup codes, and log in with a second factor,
+//! from synchronous Rust with no async runtime. Built on [`ureq`](https://docs.rs/ureq) 3,
+//! `serde` and `thiserror`.
+//!
+//! # Quick start
+//!
+//! The two steps of the documentation's example, with a bearer token:
+//!
+//! ```no_run
+//! use docspace_tfa::Client;
+//!
+//! let client = Client::builder()
+//!     .base_url("https://portal.example.com")
+//!     .token("sk-your-api-key")
+//!     .build()?;
+//!
+//! // Step 1: what the authenticator app needs.
+//! let setup = client.tfa().setup()?;
+//! println!("account: {}", setup.account);
+//! println!("manual key: {}", setup.manual_entry_key.expose());
+//!
+//! // Step 2: the first code the app shows.
+//! let validation = client.tfa().validate("123456")?;
+//! if validation.first_activation {
+//!     println!("authenticator linked");
+//! }
+//! # Ok::<(), docspace_tfa::Error>(())
+//! ```
+//!
+//! # How a real portal differs from the documentation
+//!
+//! A real portal guards `tfaapp/setup` and `tfaapp/validate` with a **confirm ticket**, not
+//! with the bearer token, so the flow that works everywhere is:
+//!
+//! ```no_run
+//! use docspace_tfa::{Client, ConfirmTicket};
+//!
+//! let client = Client::from_env()?; // DOCSPACE_URL, DOCSPACE_TOKEN
+//! let data = client.tfa().confirm()?.expect("TFA applies to this user");
+//! let ticket = ConfirmTicket::from_confirm_data(&data)?;
+//! let setup = client.tfa().setup_with(&ticket)?;
+//! // … the user adds `setup` to the app and reads a code …
+//! let validation = client.tfa().validate_with(&ticket, "123456")?;
+//! # Ok::<(), docspace_tfa::Error>(())
+//! ```
+//!
+//! and `validate`'s `false` is **not** "invalid code": it means the app was already linked (or
+//! the app method is off); a wrong code is an error of kind [`ErrorKind::InvalidCode`]. A
+//! headless login ([`Auth::login`]) hands out the ticket itself. `docs/flow.md` in the
+//! repository walks through all three flows.
+//!
+//! # Errors
+//!
+//! Every call returns [`Result<T, Error>`](Error). Match on [`Error::kind`]:
+//!
+//! ```no_run
+//! use docspace_tfa::{Client, ErrorKind};
+//! # let client = Client::from_env()?;
+//! match client.tfa().validate("123456") {
+//!     Ok(v) => println!("accepted, first activation: {}", v.first_activation),
+//!     Err(e) if e.kind() == ErrorKind::InvalidCode => println!("wrong code"),
+//!     Err(e) if e.kind() == ErrorKind::RateLimited => println!("locked for a minute"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok::<(), docspace_tfa::Error>(())
+//! ```
+//!
+//! # Secrets
+//!
+//! Tokens, passwords, confirm keys, manual entry keys and backup codes are [`Secret`]s: their
+//! `Debug` output is `Secret("***")` and no error message contains them.
+//!
+//! # Cargo features
+//!
+//! The default build has no optional feature and depends only on `ureq`, `serde`,
+//! `serde_json`, `thiserror` (and `percent-encoding`, already in `ureq`'s tree).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod auth;
+mod client;
+mod code;
+mod confirm;
+mod error;
+mod models;
+mod people;
+mod retry;
+mod secret;
+mod tfa;
+
+pub use auth::{Auth, LoginOutcome};
+pub use client::{
+    unwrap_envelope, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, USER_AGENT,
+};
+pub use code::{normalize_code, MAX_CODE_LEN};
+pub use confirm::{parse_set_cookie, ConfirmTicket};
+pub use error::{Error, ErrorKind, Result};
+pub use models::{
+    BackupCode, ConfirmData, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType,
+    Validation,
+};
+pub use people::People;
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use tfa::Tfa;

@@ -1,0 +1,328 @@
+//! Typed requests and answers of the TFA endpoints, camelCase on the wire.
+//!
+//! Models hold data only; sending them is the job of [`Tfa`](crate::Tfa),
+//! [`Auth`](crate::Auth) and [`People`](crate::People). Every field that carries a secret is a
+//! [`Secret`], so `Debug` output of any model is safe to log.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::secret::Secret;
+
+/// What `GET settings/tfaapp/setup` answers: what an authenticator app needs to be linked.
+///
+/// The same secret comes back on every call until the app is linked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SetupCode {
+    /// The label the authenticator app shows (the user's e-mail).
+    #[serde(default)]
+    pub account: String,
+    /// The TOTP secret in RFC 4648 base32, upper case, without padding (16 characters for
+    /// the portal's 10-byte secrets). Type it into the app if the QR code cannot be scanned.
+    pub manual_entry_key: Secret,
+    /// A `data:image/png;base64,…` URL of a QR code that encodes the `otpauth://` URI, and
+    /// therefore the secret. Kept as a [`Secret`] for that reason.
+    #[serde(default)]
+    pub qr_code_setup_image_url: Secret,
+}
+
+impl SetupCode {
+    /// Builds a setup code by hand (for tests and emulators).
+    pub fn new(
+        account: impl Into<String>,
+        manual_entry_key: impl Into<Secret>,
+        qr_code_setup_image_url: impl Into<Secret>,
+    ) -> Self {
+        SetupCode {
+            account: account.into(),
+            manual_entry_key: manual_entry_key.into(),
+            qr_code_setup_image_url: qr_code_setup_image_url.into(),
+        }
+    }
+}
+
+impl fmt::Debug for SetupCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetupCode")
+            .field("account", &self.account)
+            .field("manual_entry_key", &self.manual_entry_key)
+            .field(
+                "qr_code_setup_image_url",
+                &format_args!("<{} bytes>", self.qr_code_setup_image_url.expose().len()),
+            )
+            .finish()
+    }
+}
+
+/// The identifier of a TFA method in `GET settings/tfaapp`.
+///
+/// Unknown identifiers decode as [`TfaMethodId::Other`] so that a newer server does not break
+/// an older client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TfaMethodId {
+    /// Codes by text message (`"sms"`).
+    Sms,
+    /// Codes from an authenticator app (`"app"`).
+    App,
+    /// A method this version of the crate does not know.
+    Other(String),
+}
+
+impl TfaMethodId {
+    /// The identifier as the server spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TfaMethodId::Sms => "sms",
+            TfaMethodId::App => "app",
+            TfaMethodId::Other(s) => s,
+        }
+    }
+}
+
+impl Serialize for TfaMethodId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TfaMethodId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "sms" => TfaMethodId::Sms,
+            "app" => TfaMethodId::App,
+            _ => TfaMethodId::Other(s),
+        })
+    }
+}
+
+/// One TFA method of the portal, as `GET settings/tfaapp` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TfaMethod {
+    /// Which method this is.
+    pub id: TfaMethodId,
+    /// The method's display name (localized).
+    #[serde(default)]
+    pub title: String,
+    /// Whether the method is switched on.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Whether the portal's plan allows the method.
+    #[serde(default)]
+    pub available: bool,
+    /// IP addresses or ranges that skip the second factor.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub trusted_ips: Vec<String>,
+    /// Users (GUIDs) for whom the method is mandatory.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub mandatory_users: Vec<String>,
+    /// Groups (GUIDs) for whom the method is mandatory.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub mandatory_groups: Vec<String>,
+}
+
+/// The TFA method a policy switches on; serialized by name (`"None"`, `"Sms"`, `"App"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TfaType {
+    /// Switch two-factor authentication off.
+    None,
+    /// Codes by text message.
+    Sms,
+    /// Codes from an authenticator app.
+    App,
+}
+
+/// The body of `PUT settings/tfaapp` and `PUT settings/tfaappwithlink`: the portal's TFA policy.
+///
+/// Build it with [`TfaPolicy::new`] and the chained setters.
+///
+/// ```
+/// use docspace_tfa::{TfaPolicy, TfaType};
+///
+/// let policy = TfaPolicy::new(TfaType::App)
+///     .trusted_ip("10.0.0.0/8")
+///     .mandatory_group("c5cc67d1-c3e8-43c0-a3ad-3928ae3e5b5e");
+/// assert_eq!(
+///     serde_json::to_value(&policy).unwrap(),
+///     serde_json::json!({
+///         "type": "App", "trustedIps": ["10.0.0.0/8"], "mandatoryUsers": [],
+///         "mandatoryGroups": ["c5cc67d1-c3e8-43c0-a3ad-3928ae3e5b5e"]
+///     })
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TfaPolicy {
+    /// The method to switch on, or [`TfaType::None`] to switch TFA off.
+    #[serde(rename = "type")]
+    pub tfa_type: TfaType,
+    /// The caller's own user id. Needed when `mandatory_users` names the portal owner: the
+    /// server refuses that unless `id` is the caller's own id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// IP addresses or ranges that skip the second factor.
+    pub trusted_ips: Vec<String>,
+    /// Users (GUIDs) for whom the method is mandatory.
+    pub mandatory_users: Vec<String>,
+    /// Groups (GUIDs) for whom the method is mandatory.
+    pub mandatory_groups: Vec<String>,
+}
+
+impl TfaPolicy {
+    /// A policy that switches `tfa_type` on, with no trusted IPs and nothing mandatory.
+    pub fn new(tfa_type: TfaType) -> Self {
+        TfaPolicy {
+            tfa_type,
+            id: None,
+            trusted_ips: Vec::new(),
+            mandatory_users: Vec::new(),
+            mandatory_groups: Vec::new(),
+        }
+    }
+
+    /// Sets the caller's own user id (see [`TfaPolicy::id`]).
+    pub fn caller_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Adds a trusted IP address or range.
+    pub fn trusted_ip(mut self, ip: impl Into<String>) -> Self {
+        self.trusted_ips.push(ip.into());
+        self
+    }
+
+    /// Adds a user (GUID) for whom the method is mandatory.
+    pub fn mandatory_user(mut self, id: impl Into<String>) -> Self {
+        self.mandatory_users.push(id.into());
+        self
+    }
+
+    /// Adds a group (GUID) for whom the method is mandatory.
+    pub fn mandatory_group(mut self, id: impl Into<String>) -> Self {
+        self.mandatory_groups.push(id.into());
+        self
+    }
+}
+
+/// What `GET settings/tfaapp/confirm` answers: where and with what key the caller can confirm.
+///
+/// Turn it into a ticket for setup and validate with
+/// [`ConfirmTicket::from_confirm_data`](crate::ConfirmTicket::from_confirm_data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ConfirmData {
+    /// The confirm URL, such as `https://portal/confirm/TfaActivation?type=TfaActivation&uid=…`.
+    pub url: String,
+    /// The cookie that carries the key, such as `asc_confirm_key_TfaActivation`. Absent for
+    /// the SMS method and from older servers, which answer a bare URL string.
+    #[serde(default)]
+    pub cookie_name: Option<String>,
+    /// The confirm key.
+    #[serde(default)]
+    pub cookie_value: Option<Secret>,
+}
+
+/// One backup code from `GET settings/tfaappcodes` or `PUT settings/tfaappnewcodes`.
+///
+/// A backup code can be used once instead of an app code. The code is a [`Secret`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BackupCode {
+    /// Whether the code has been spent.
+    #[serde(default)]
+    pub is_used: bool,
+    /// The code.
+    pub code: Secret,
+}
+
+/// The signed-in user, from `GET people/@self` (only the fields the TFA flows need).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Me {
+    /// The user's id (a GUID). This is the id `PUT settings/tfaappnewapp` needs for oneself.
+    pub id: String,
+    /// The user's display name.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub display_name: String,
+    /// The user's e-mail address.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub email: String,
+    /// Whether the user owns the portal.
+    #[serde(default)]
+    pub is_owner: bool,
+    /// Whether the user is a portal administrator.
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+/// What `POST settings/tfaapp/validate` answered for a code the server accepted.
+///
+/// A wrong code is never a `Validation`: it is an error of kind
+/// [`ErrorKind::InvalidCode`](crate::ErrorKind::InvalidCode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Validation {
+    /// `true`: this code completed the **first activation**: the app is now linked and backup
+    /// codes were generated. `false`: the app was **already linked** and the code re-checked
+    /// it — or the portal's app method is switched off, in which case the server answers
+    /// `false` without checking the code at all.
+    pub first_activation: bool,
+    /// The session the server opened (`asc_auth_key` cookie of the answer), usable as a bearer
+    /// token, when it set one.
+    pub session_token: Option<Secret>,
+}
+
+/// A signed-in session: the token of a login and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Session {
+    /// The token; continue with [`Client::with_token`](crate::Client::with_token).
+    pub token: Secret,
+    /// The expiry as the server wrote it (an ISO 8601 date-time with offset), if given.
+    pub expires: Option<String>,
+}
+
+/// Decodes `null` as the type's default (the server sends `null` for empty lists sometimes).
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_code_debug_hides_secrets() {
+        let s = SetupCode::new("a@b.c", "JBSWY3DPEHPK3PXP", "data:image/png;base64,AAAA");
+        let dbg = format!("{s:?}");
+        assert!(dbg.contains("a@b.c"));
+        assert!(!dbg.contains("JBSWY3DPEHPK3PXP"));
+        assert!(!dbg.contains("AAAA"));
+    }
+
+    #[test]
+    fn unknown_method_id_decodes() {
+        let m: TfaMethod = serde_json::from_str(
+            r#"{"id":"fido","title":"Keys","enabled":false,"available":true,"trustedIps":null}"#,
+        )
+        .unwrap();
+        assert_eq!(m.id, TfaMethodId::Other("fido".into()));
+        assert!(m.trusted_ips.is_empty());
+    }
+}

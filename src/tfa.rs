@@ -1,0 +1,427 @@
+//! The TFA settings endpoints: `/api/2.0/settings/tfaapp…`.
+//!
+//! Get a handler with [`Client::tfa`]. Each method is one request; which credential it carries
+//! is part of its contract:
+//!
+//! | method | request | credential |
+//! |---|---|---|
+//! | [`methods`](Tfa::methods) | `GET settings/tfaapp` | bearer token |
+//! | [`set_policy`](Tfa::set_policy) | `PUT settings/tfaapp` | bearer token (admin) |
+//! | [`set_policy_with_link`](Tfa::set_policy_with_link) | `PUT settings/tfaappwithlink` | bearer token (admin) |
+//! | [`confirm`](Tfa::confirm) | `GET settings/tfaapp/confirm` | bearer token |
+//! | [`setup`](Tfa::setup) / [`setup_with`](Tfa::setup_with) | `GET settings/tfaapp/setup` | bearer token / confirm ticket |
+//! | [`validate`](Tfa::validate) / [`validate_with`](Tfa::validate_with) | `POST settings/tfaapp/validate` | bearer token / confirm ticket |
+//! | [`backup_codes`](Tfa::backup_codes) | `GET settings/tfaappcodes` | bearer token |
+//! | [`regenerate_backup_codes`](Tfa::regenerate_backup_codes) | `PUT settings/tfaappnewcodes` | bearer token |
+//! | [`unlink_self`](Tfa::unlink_self) / [`unlink_user`](Tfa::unlink_user) | `PUT settings/tfaappnewapp` | bearer token |
+
+use serde::Serialize;
+use serde_json::Value;
+use ureq::http::Method;
+
+use crate::client::{Client, Credential, Endpoint, Request};
+use crate::code::normalize_code;
+use crate::confirm::{find_cookie, ConfirmTicket, CONFIRM_COOKIE_PREFIX};
+use crate::error::{Error, Result};
+use crate::models::{BackupCode, ConfirmData, SetupCode, TfaMethod, TfaPolicy, Validation};
+use crate::secret::Secret;
+
+/// The cookie in which `tfaapp/validate` returns the session it opens.
+const AUTH_COOKIE: &str = "asc_auth_key";
+
+/// Handler for the TFA settings endpoints; see [`Client::tfa`].
+#[derive(Debug, Clone, Copy)]
+pub struct Tfa<'c> {
+    client: &'c Client,
+}
+
+#[derive(Serialize)]
+struct ValidateBody<'a> {
+    code: &'a str,
+    session: bool,
+}
+
+#[derive(Serialize)]
+struct UnlinkBody<'a> {
+    id: &'a str,
+}
+
+impl<'c> Tfa<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Tfa { client }
+    }
+
+    /// Lists the portal's TFA methods (`GET settings/tfaapp`): at most an `sms` and an `app`
+    /// entry, possibly none.
+    ///
+    /// Any signed-in member may call it. Changes nothing; retried on transient failures.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token, and
+    /// the transport and decode errors every call can have.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// for method in client.tfa().methods()? {
+    ///     println!("{}: enabled={} available={}", method.id.as_str(), method.enabled, method.available);
+    /// }
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn methods(&self) -> Result<Vec<TfaMethod>> {
+        let reply = self.client.send(Request::new(
+            Method::GET,
+            "settings/tfaapp",
+            Credential::Bearer,
+        ))?;
+        if reply.value.is_null() {
+            return Ok(Vec::new());
+        }
+        reply.decode("list of TFA methods")
+    }
+
+    /// Sets the portal's TFA policy (`PUT settings/tfaapp`). Returns `true` when SMS or the app
+    /// method was switched on, `false` when TFA was switched off.
+    ///
+    /// Owner or admin only. Switching a method on **signs out every session on the portal**,
+    /// the caller's included: log in again afterwards. Sent once, never retried.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) for a caller who is not an admin
+    /// (or who names the owner in `mandatory_users` without setting their own
+    /// [`caller_id`](TfaPolicy::caller_id)); [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable)
+    /// when the plan does not offer the method; [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest)
+    /// for a policy the server cannot read.
+    ///
+    /// ```no_run
+    /// use docspace_tfa::{TfaPolicy, TfaType};
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let switched_on = client.tfa().set_policy(&TfaPolicy::new(TfaType::App))?;
+    /// assert!(switched_on);
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn set_policy(&self, policy: &TfaPolicy) -> Result<bool> {
+        let reply = self
+            .client
+            .send(Request::new(Method::PUT, "settings/tfaapp", Credential::Bearer).json(policy)?)?;
+        reply.decode("bool")
+    }
+
+    /// Sets the portal's TFA policy like [`set_policy`](Self::set_policy)
+    /// (`PUT settings/tfaappwithlink`), and returns the caller's own confirm URL, or `None`
+    /// when the server answers `""` (TFA off, or nothing for the caller to confirm).
+    ///
+    /// Owner or admin only; signs out every session like `set_policy`. Sent once.
+    ///
+    /// # Errors
+    ///
+    /// As for [`set_policy`](Self::set_policy).
+    pub fn set_policy_with_link(&self, policy: &TfaPolicy) -> Result<Option<String>> {
+        let reply = self.client.send(
+            Request::new(Method::PUT, "settings/tfaappwithlink", Credential::Bearer)
+                .json(policy)?,
+        )?;
+        match &reply.value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            _ => Err(reply.decode_error("confirm URL string", "not a string".into())),
+        }
+    }
+
+    /// The caller's confirm data (`GET settings/tfaapp/confirm`): the URL and key of a ticket
+    /// for [`setup_with`](Self::setup_with) and [`validate_with`](Self::validate_with), or
+    /// `None` when TFA does not apply to the caller.
+    ///
+    /// Accepts both shapes servers answer: `{url, cookieName, cookieValue}` (newer) and a bare
+    /// URL string with the key only in `Set-Cookie` (older); in the second case the key is
+    /// taken from the cookie. For the SMS method there is no key (`cookie_value` is `None`).
+    /// Any signed-in member may call it; changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token.
+    ///
+    /// ```no_run
+    /// use docspace_tfa::ConfirmTicket;
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// if let Some(data) = client.tfa().confirm()? {
+    ///     let ticket = ConfirmTicket::from_confirm_data(&data)?;
+    ///     let setup = client.tfa().setup_with(&ticket)?;
+    /// }
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn confirm(&self) -> Result<Option<ConfirmData>> {
+        let reply = self.client.send(Request::new(
+            Method::GET,
+            "settings/tfaapp/confirm",
+            Credential::Bearer,
+        ))?;
+        let mut data: ConfirmData = match &reply.value {
+            Value::Null => return Ok(None),
+            Value::String(url) if url.trim().is_empty() => return Ok(None),
+            Value::String(url) => ConfirmData {
+                url: url.clone(),
+                cookie_name: None,
+                cookie_value: None,
+            },
+            _ => reply.decode("confirm data")?,
+        };
+        if data.cookie_value.as_ref().is_none_or(Secret::is_empty) {
+            // Older servers: the key comes only as a cookie. Take the named cookie, or any
+            // `asc_confirm_key_*` one.
+            let from_cookie = match &data.cookie_name {
+                Some(name) => find_cookie(reply.set_cookies(), name),
+                None => reply
+                    .set_cookies()
+                    .filter_map(crate::confirm::parse_set_cookie)
+                    .filter(|(n, v)| n.starts_with(CONFIRM_COOKIE_PREFIX) && !v.is_empty())
+                    .last()
+                    .map(|(n, v)| {
+                        data.cookie_name = Some(n);
+                        Secret::new(v)
+                    }),
+            };
+            if from_cookie.is_some() {
+                data.cookie_value = from_cookie;
+            }
+        }
+        Ok(Some(data))
+    }
+
+    /// Gets the setup code with the bearer token (`GET settings/tfaapp/setup`), as the seed
+    /// page does.
+    ///
+    /// A real portal guards setup with a confirm ticket and may refuse a bearer token (`401`
+    /// or `403`); use [`setup_with`](Self::setup_with) for a real portal. Changes nothing: the
+    /// same secret comes back until the app is linked.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) or
+    /// [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) when the portal wants a ticket;
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the app method is off or
+    /// the caller already linked an app.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let setup = client.tfa().setup()?;
+    /// println!("account: {}", setup.account);
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn setup(&self) -> Result<SetupCode> {
+        self.setup_as(Credential::Bearer)
+    }
+
+    /// Gets the setup code with a confirm ticket (`GET settings/tfaapp/setup`, header
+    /// `Confirm`, no `Authorization`). The ticket must be of type `TfaActivation`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) for a wrong or expired key;
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the app method is off or
+    /// the user already linked an app.
+    ///
+    /// ```no_run
+    /// use docspace_tfa::ConfirmTicket;
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let ticket = ConfirmTicket::from_url(
+    ///     "https://portal.example.com/confirm/TfaActivation?type=TfaActivation&uid=…",
+    ///     "key-from-the-cookie",
+    /// )?;
+    /// let setup = client.tfa().setup_with(&ticket)?;
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn setup_with(&self, ticket: &ConfirmTicket) -> Result<SetupCode> {
+        self.setup_as(Credential::Ticket(ticket))
+    }
+
+    fn setup_as(&self, credential: Credential<'_>) -> Result<SetupCode> {
+        let reply = self.client.send(Request::new(
+            Method::GET,
+            "settings/tfaapp/setup",
+            credential,
+        ))?;
+        reply.decode("setup code")
+    }
+
+    /// Validates a code with the bearer token (`POST settings/tfaapp/validate`), as the seed
+    /// page does. A real portal wants a ticket: see [`validate_with`](Self::validate_with).
+    ///
+    /// The code is normalized first ([`normalize_code`](crate::normalize_code)); an impossible
+    /// code is refused before any request. Never retried: every call spends an attempt.
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate_with`](Self::validate_with).
+    pub fn validate(&self, code: &str) -> Result<Validation> {
+        self.validate_as(Credential::Bearer, code)
+    }
+
+    /// Validates a code with a confirm ticket (`POST settings/tfaapp/validate`, body
+    /// `{"code": "…", "session": false}`, header `Confirm`, no `Authorization`).
+    ///
+    /// The answer says whether this code **completed the first activation**
+    /// ([`Validation::first_activation`] is `true`: the app is now linked and backup codes were
+    /// generated) or not (`false`: the app was already linked and the code re-checked it — or
+    /// the portal's app method is off and the code was not checked at all). `false` does
+    /// **not** mean a wrong code: a wrong code is an error. An unused backup code is accepted
+    /// in place of an app code, and spent.
+    ///
+    /// The server also signs the user in; the session token it sets is in
+    /// [`Validation::session_token`].
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput): an empty or impossible
+    ///   code (nothing is sent);
+    /// - [`ErrorKind::InvalidCode`](crate::ErrorKind::InvalidCode): the server rejected the code;
+    /// - [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited): more than the portal's
+    ///   attempt limit (5 by default) in a minute; wait a minute;
+    /// - [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized): a wrong or expired ticket,
+    ///   or a `TfaAuth` ticket sent with a token.
+    ///
+    /// ```no_run
+    /// use docspace_tfa::{ConfirmTicket, ErrorKind};
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// # let ticket: ConfirmTicket = unimplemented!();
+    /// match client.tfa().validate_with(&ticket, "123 456") {
+    ///     Ok(v) if v.first_activation => println!("authenticator linked"),
+    ///     Ok(_) => println!("code accepted; the app was already linked"),
+    ///     Err(e) if e.kind() == ErrorKind::InvalidCode => println!("wrong code, try again"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn validate_with(&self, ticket: &ConfirmTicket, code: &str) -> Result<Validation> {
+        self.validate_as(Credential::Ticket(ticket), code)
+    }
+
+    fn validate_as(&self, credential: Credential<'_>, code: &str) -> Result<Validation> {
+        let code = normalize_code(code)?;
+        let reply = self.client.send(
+            Request::new(Method::POST, "settings/tfaapp/validate", credential)
+                .json(&ValidateBody {
+                    code: &code,
+                    session: false,
+                })?
+                .endpoint(Endpoint::Validate),
+        )?;
+        let first_activation = match &reply.value {
+            Value::Bool(b) => *b,
+            _ => return Err(reply.decode_error("bool", "not a bool".into())),
+        };
+        Ok(Validation {
+            first_activation,
+            session_token: find_cookie(reply.set_cookies(), AUTH_COOKIE),
+        })
+    }
+
+    /// The caller's backup codes (`GET settings/tfaappcodes`), used ones included.
+    ///
+    /// A signed-in member with a linked app. Changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the app method is off or
+    /// no app is linked.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let unused = client.tfa().backup_codes()?.into_iter().filter(|c| !c.is_used).count();
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn backup_codes(&self) -> Result<Vec<BackupCode>> {
+        let reply = self.client.send(Request::new(
+            Method::GET,
+            "settings/tfaappcodes",
+            Credential::Bearer,
+        ))?;
+        if reply.value.is_null() {
+            return Ok(Vec::new());
+        }
+        reply.decode("list of backup codes")
+    }
+
+    /// Replaces the caller's backup codes with a new set (`PUT settings/tfaappnewcodes`).
+    ///
+    /// **Not idempotent: every call discards the previous codes.** Store the answer before
+    /// doing anything else; a lost answer means the codes are gone. It is sent exactly once,
+    /// never retried, even after a network error (call [`backup_codes`](Self::backup_codes) to
+    /// see what the server holds).
+    ///
+    /// # Errors
+    ///
+    /// As for [`backup_codes`](Self::backup_codes).
+    pub fn regenerate_backup_codes(&self) -> Result<Vec<BackupCode>> {
+        let reply = self.client.send(Request::new(
+            Method::PUT,
+            "settings/tfaappnewcodes",
+            Credential::Bearer,
+        ))?;
+        reply.decode("list of backup codes")
+    }
+
+    /// Unlinks the caller's own authenticator app (`PUT settings/tfaappnewapp` with the
+    /// caller's own id, learned from `GET people/@self`) and returns the ticket for linking a
+    /// new one: the activation URL from the answer and the key from its `Set-Cookie`.
+    ///
+    /// Two requests: `people/@self`, then the unlink (sent once).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when no app is linked;
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the answer lacks the URL or the key.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let ticket = client.tfa().unlink_self()?;
+    /// let setup = client.tfa().setup_with(&ticket)?; // link a new app
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn unlink_self(&self) -> Result<ConfirmTicket> {
+        let me = self.client.people().me()?;
+        let reply = self.unlink_request(&me.id)?;
+        let url = match &reply.value {
+            Value::String(s) if !s.trim().is_empty() => s.clone(),
+            _ => {
+                return Err(reply.decode_error(
+                    "activation URL",
+                    "the answer carries no activation URL".into(),
+                ))
+            }
+        };
+        ConfirmTicket::from_url_and_cookies(&url, reply.set_cookies())
+            .map_err(|e| reply.decode_error("activation ticket", e.to_string()))
+    }
+
+    /// Unlinks another member's authenticator app (`PUT settings/tfaappnewapp` with their id).
+    /// The member links a new app at their next login.
+    ///
+    /// The portal owner only. Sent once.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) for a caller who is not the owner or
+    /// an unknown user; [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the member
+    /// has no app linked; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an empty
+    /// id (the server cannot resolve it).
+    pub fn unlink_user(&self, user_id: &str) -> Result<()> {
+        self.unlink_request(user_id).map(|_| ())
+    }
+
+    fn unlink_request(&self, user_id: &str) -> Result<crate::client::Reply> {
+        let id = user_id.trim();
+        if id.is_empty() || id.trim_matches(['0', '-']).is_empty() {
+            return Err(Error::invalid_input(
+                "user id",
+                "it is empty; the server resolves no user from it",
+            ));
+        }
+        self.client.send(
+            Request::new(Method::PUT, "settings/tfaappnewapp", Credential::Bearer)
+                .json(&UnlinkBody { id })?,
+        )
+    }
+}
