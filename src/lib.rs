@@ -109,3 +109,8 @@ pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use tfa::Tfa;
+
+/// The README's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
