@@ -292,6 +292,8 @@ impl Client {
             };
             let wait = match (&failure, attempt < attempts) {
                 (_, false) => None,
+                // A timeout is not retried: the deadline is the caller's (see RetryPolicy).
+                (Failure::BeforeResponse(e), true) if e.is_timeout() => None,
                 (Failure::BeforeResponse(_), true) => Some(policy.backoff(attempt)),
                 (Failure::Status(err), true) => retry_wait(err, policy, attempt),
                 (Failure::Final(_), true) => None,
