@@ -620,3 +620,26 @@ fn with_token_keeps_the_timeout_and_retry_settings() {
     );
     assert_no_secrets(&err, &err.to_string(), &[LOGIN_TOKEN]);
 }
+
+#[test]
+fn with_token_shares_the_connection_pool() {
+    let body = envelope("GET", "settings/tfaapp", json!([]));
+    let (base, connections, requests) = keep_alive_server(body);
+    let original = Client::builder()
+        .base_url(&base)
+        .token(TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let derived = original.with_token(LOGIN_TOKEN);
+    for _ in 0..3 {
+        assert!(original.tfa().methods().unwrap().is_empty());
+        assert!(derived.tfa().methods().unwrap().is_empty());
+    }
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 6);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "both clients reuse one keep-alive connection"
+    );
+}

@@ -217,6 +217,65 @@ pub fn silent_server() -> (String, Arc<AtomicUsize>) {
     (format!("http://{addr}"), connections)
 }
 
+/// A minimal keep-alive HTTP/1.1 server that answers every request `200` with `body` (JSON).
+/// Returns its base URL, the number of connections accepted and the number of requests
+/// answered, to show whether clients reuse connections.
+pub fn keep_alive_server(body: String) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (conn_count, req_count) = (Arc::clone(&connections), Arc::clone(&requests));
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            conn_count.fetch_add(1, Ordering::SeqCst);
+            let (body, req_count) = (body.clone(), Arc::clone(&req_count));
+            thread::spawn(move || serve_keep_alive(stream, &body, &req_count));
+        }
+    });
+    (format!("http://{addr}"), connections, requests)
+}
+
+fn serve_keep_alive(mut stream: TcpStream, body: &str, requests: &AtomicUsize) {
+    use std::io::Write;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // Read one request head (and its body, by Content-Length).
+        let head_end = loop {
+            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&pending[..head_end]).to_ascii_lowercase();
+        let content_length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        while pending.len() < head_end + content_length {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+            }
+        }
+        pending.drain(..head_end + content_length);
+        requests.fetch_add(1, Ordering::SeqCst);
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
 /// Reads and discards until the peer closes; never writes.
 fn hold(mut stream: TcpStream) {
     let mut buf = [0u8; 4096];
