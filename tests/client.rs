@@ -802,7 +802,8 @@ fn a_timed_out_read_is_not_retried() {
     let err = client.tfa().methods().unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(took < Duration::from_millis(400), "{took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // One connection: a retry would have opened a second one.
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
