@@ -23,7 +23,7 @@ use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Endpoint, Reply, Request};
+use crate::client::{Client, Credential, Endpoint, Reply, Request, Shape};
 use crate::code::normalize_code;
 use crate::confirm::{ConfirmTicket, QUERY_VALUE};
 use crate::error::{Error, Result};
@@ -199,8 +199,8 @@ fn check_credentials(user_name: &str, password: &Secret) -> Result<()> {
 }
 
 /// Decides the outcome of a login answer.
-fn outcome(reply: &Reply) -> Result<LoginOutcome> {
-    let answer: AuthAnswer = reply.decode("login answer")?;
+pub(crate) fn outcome(reply: &Reply) -> Result<LoginOutcome> {
+    let answer: AuthAnswer = reply.decode("login answer", Shape::Object)?;
     if let Some(token) = answer.token.filter(|t| !t.expose().trim().is_empty()) {
         return Ok(LoginOutcome::Authenticated(Session {
             token,

@@ -619,6 +619,15 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The JSON shape a model is decoded from.
+#[derive(Clone, Copy)]
+pub(crate) enum Shape {
+    /// A JSON object.
+    Object,
+    /// A JSON array whose items are objects.
+    ListOfObjects,
+}
+
 /// A successful answer: the envelope's `response` and the headers.
 pub(crate) struct Reply {
     operation: String,
@@ -630,11 +639,39 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// Decodes the value as `T`.
-    pub(crate) fn decode<T: DeserializeOwned>(&self, expected: &'static str) -> Result<T> {
-        if self.value.is_null() {
-            return Err(self.decode_error(expected, "the answer carried no value".to_owned()));
+    ///
+    /// `shape` is checked first: serde's derived decoding would otherwise fill a struct from a
+    /// JSON array by position, and accept `["a","b"]` as a setup code.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        expected: &'static str,
+        shape: Shape,
+    ) -> Result<T> {
+        let shape_ok = match (&self.value, shape) {
+            (Value::Null, _) => {
+                return Err(self.decode_error(expected, "the answer carried no value".to_owned()))
+            }
+            (Value::Object(_), Shape::Object) => true,
+            (Value::Array(items), Shape::ListOfObjects) => items.iter().all(Value::is_object),
+            _ => false,
+        };
+        if !shape_ok {
+            let wanted = match shape {
+                Shape::Object => "an object",
+                Shape::ListOfObjects => "a list of objects",
+            };
+            return Err(self.decode_error(expected, format!("the answer is not {wanted}")));
         }
         T::deserialize(&self.value).map_err(|e| self.decode_error(expected, e.to_string()))
+    }
+
+    /// The value as a bool (`validate`, `PUT tfaapp`).
+    pub(crate) fn decode_bool(&self) -> Result<bool> {
+        match &self.value {
+            Value::Bool(b) => Ok(*b),
+            Value::Null => Err(self.decode_error("bool", "the answer carried no value".into())),
+            _ => Err(self.decode_error("bool", "the answer is not a bool".into())),
+        }
     }
 
     /// A decode error about this reply.
@@ -850,6 +887,78 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// The answer-handling path without the network, for the fuzz targets under `fuzz/`.
+///
+/// Only `cargo fuzz` builds it (it passes `--cfg fuzzing`); no normal build has it.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use ureq::http::HeaderValue;
+
+    /// Does what [`Client::send`] and the endpoints do with an answer of `status`, with these
+    /// `Set-Cookie` values and this body: classify an error status for every endpoint class,
+    /// or parse a success body and decode every model and the login outcome from it. Formats
+    /// every error and checks that snippets stay bounded.
+    pub fn answer(status: u16, set_cookies: &[&str], body: &[u8]) {
+        let mut headers = HeaderMap::new();
+        for cookie in set_cookies {
+            if let Ok(v) = HeaderValue::from_str(cookie) {
+                headers.append("set-cookie", v);
+            }
+        }
+        let snip = snippet(body);
+        assert!(
+            snip.chars().count() <= SNIPPET_CHARS + 1,
+            "unbounded snippet"
+        );
+        if !(200..300).contains(&status) {
+            for endpoint in [Endpoint::Validate, Endpoint::Login, Endpoint::Other] {
+                let req = Request::new(
+                    Method::POST,
+                    "settings/tfaapp/validate",
+                    Credential::Anonymous,
+                )
+                .endpoint(endpoint);
+                let e = status_error(&req, status, &headers, body);
+                let _ = format!("{e} {e:?} {:?}", e.kind());
+            }
+            return;
+        }
+        let value = match parse_success_body(body) {
+            Ok(v) => v,
+            Err(reason) => {
+                let _ = scrub(&reason);
+                return;
+            }
+        };
+        let reply = Reply {
+            operation: "GET settings/tfaapp/setup".to_owned(),
+            value,
+            body: body.to_vec(),
+            headers,
+        };
+        fn show<T: fmt::Debug>(r: Result<T>) {
+            match r {
+                Ok(v) => drop(format!("{v:?}")),
+                Err(e) => drop(format!("{e} {e:?}")),
+            }
+        }
+        show(reply.decode::<crate::SetupCode>("setup code"));
+        show(reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods"));
+        show(reply.decode::<crate::ConfirmData>("confirm data"));
+        show(reply.decode::<Vec<crate::BackupCode>>("list of backup codes"));
+        show(reply.decode::<crate::Me>("user"));
+        show(crate::auth::outcome(&reply));
+        let _ = reply.set_cookies().count();
+    }
+
+    /// [`scrub`] and [`snippet`] on arbitrary text.
+    pub fn scrub_and_snippet(text: &str) -> (String, String) {
+        (scrub(text), snippet(text.as_bytes()))
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Request};
+use crate::client::{Client, Credential, Request, Shape};
 use crate::error::Result;
 use crate::models::Me;
 
@@ -38,6 +38,6 @@ impl<'c> People<'c> {
                 "people/@self",
                 Credential::Bearer,
             ))?
-            .decode("user")
+            .decode("user", Shape::Object)
     }
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Endpoint, Request};
+use crate::client::{Client, Credential, Endpoint, Request, Shape};
 use crate::code::normalize_code;
 use crate::confirm::{find_cookie, ConfirmTicket, CONFIRM_COOKIE_PREFIX};
 use crate::error::{Error, Result};
@@ -77,7 +77,7 @@ impl<'c> Tfa<'c> {
         if reply.value.is_null() {
             return Ok(Vec::new());
         }
-        reply.decode("list of TFA methods")
+        reply.decode("list of TFA methods", Shape::ListOfObjects)
     }
 
     /// Sets the portal's TFA policy (`PUT settings/tfaapp`). Returns `true` when SMS or the app
@@ -105,7 +105,7 @@ impl<'c> Tfa<'c> {
         let reply = self
             .client
             .send(Request::new(Method::PUT, "settings/tfaapp", Credential::Bearer).json(policy)?)?;
-        reply.decode("bool")
+        reply.decode_bool()
     }
 
     /// Sets the portal's TFA policy like [`set_policy`](Self::set_policy)
@@ -166,7 +166,7 @@ impl<'c> Tfa<'c> {
                 cookie_name: None,
                 cookie_value: None,
             },
-            _ => reply.decode("confirm data")?,
+            _ => reply.decode("confirm data", Shape::Object)?,
         };
         if data.cookie_value.as_ref().is_none_or(Secret::is_empty) {
             // Older servers: the key comes only as a cookie. Take the named cookie, or any
@@ -243,7 +243,7 @@ impl<'c> Tfa<'c> {
             "settings/tfaapp/setup",
             credential,
         ))?;
-        reply.decode("setup code")
+        reply.decode("setup code", Shape::Object)
     }
 
     /// Validates a code with the bearer token (`POST settings/tfaapp/validate`), as the seed
@@ -308,12 +308,8 @@ impl<'c> Tfa<'c> {
                 })?
                 .endpoint(Endpoint::Validate),
         )?;
-        let first_activation = match &reply.value {
-            Value::Bool(b) => *b,
-            _ => return Err(reply.decode_error("bool", "not a bool".into())),
-        };
         Ok(Validation {
-            first_activation,
+            first_activation: reply.decode_bool()?,
             session_token: find_cookie(reply.set_cookies(), AUTH_COOKIE),
         })
     }
@@ -341,7 +337,7 @@ impl<'c> Tfa<'c> {
         if reply.value.is_null() {
             return Ok(Vec::new());
         }
-        reply.decode("list of backup codes")
+        reply.decode("list of backup codes", Shape::ListOfObjects)
     }
 
     /// Replaces the caller's backup codes with a new set (`PUT settings/tfaappnewcodes`).
@@ -360,7 +356,7 @@ impl<'c> Tfa<'c> {
             "settings/tfaappnewcodes",
             Credential::Bearer,
         ))?;
-        reply.decode("list of backup codes")
+        reply.decode("list of backup codes", Shape::ListOfObjects)
     }
 
     /// Unlinks the caller's own authenticator app (`PUT settings/tfaappnewapp` with the

@@ -605,6 +605,20 @@ fn wrong_shape_is_a_decode_error() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("manualEntryKey"), "{err}");
 
+    // serde would fill a struct from an array by position; the shape check refuses it.
+    let err = setup_error(
+        200,
+        JSON,
+        envelope(
+            "GET",
+            "settings/tfaapp/setup",
+            json!([ACCOUNT, MANUAL_KEY, QR_DATA_URL]),
+        ),
+    );
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("not an object"), "{err}");
+    assert!(!err.to_string().contains(MANUAL_KEY), "{err}");
+
     let mut server = mockito::Server::new();
     let mock = server
         .mock("POST", VALIDATE_PATH)
