@@ -389,7 +389,6 @@ impl Client {
             return Ok(Reply {
                 operation: req.operation(),
                 value,
-                body: bytes,
                 headers,
             });
         }
@@ -633,7 +632,6 @@ pub(crate) struct Reply {
     operation: String,
     /// The unwrapped value (`Null` when absent or the body was empty).
     pub(crate) value: Value,
-    body: Vec<u8>,
     headers: HeaderMap,
 }
 
@@ -675,12 +673,16 @@ impl Reply {
     }
 
     /// A decode error about this reply.
+    ///
+    /// The body parsed as JSON, so the snippet shows its skeleton: keys, numbers and bools, with
+    /// every string replaced by `"…"`. An answer of the wrong shape can carry a secret without
+    /// a key that names it (`["user@example.com", "JBSWY3DP…"]`).
     pub(crate) fn decode_error(&self, expected: &'static str, reason: String) -> Error {
         Error::Decode {
             operation: self.operation.clone(),
             expected,
             reason: scrub(&reason),
-            snippet: snippet(&self.body),
+            snippet: bounded(&skeleton(&self.value)),
         }
     }
 
@@ -863,11 +865,29 @@ pub(crate) fn scrub(text: &str) -> String {
     out
 }
 
+/// A JSON value with every string replaced by `"…"`, for error messages.
+fn skeleton(value: &Value) -> String {
+    fn blank(v: &Value) -> Value {
+        match v {
+            Value::String(_) => Value::String("…".into()),
+            Value::Array(items) => Value::Array(items.iter().map(blank).collect()),
+            Value::Object(map) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), blank(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    blank(value).to_string()
+}
+
 /// A bounded, printable, secret-scrubbed start of a body for error messages.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(SNIPPET_CHARS * 4)];
-    let text = String::from_utf8_lossy(head);
-    let scrubbed = scrub(&text);
+    bounded(&scrub(&String::from_utf8_lossy(head)))
+}
+
+/// At most `SNIPPET_CHARS` printable characters of `scrubbed`, whitespace collapsed.
+fn bounded(scrubbed: &str) -> String {
     let mut out = String::new();
     let mut last_space = false;
     for c in scrubbed.chars() {
