@@ -78,6 +78,12 @@
 //!
 //! The default build has no optional feature and depends only on `ureq`, `serde`,
 //! `serde_json`, `thiserror` (and `percent-encoding`, already in `ureq`'s tree).
+//!
+//! - **`totp`**: be the authenticator app. The `totp` module computes TOTP codes (RFC 6238,
+//!   as the portal checks them) from a setup code's key, builds and parses the `otpauth://`
+//!   URI, and decodes or saves the QR image; it adds `SetupCode::totp_key`, `otpauth_uri`,
+//!   `qr_png` and `save_qr_png`. Adds `hmac`, `sha1` and `data-encoding` (`base64` and
+//!   `subtle` are already in `ureq`'s tree).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -92,6 +98,9 @@ mod people;
 mod retry;
 mod secret;
 mod tfa;
+#[cfg(feature = "totp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+pub mod totp;
 
 pub use auth::{Auth, LoginOutcome};
 pub use client::{

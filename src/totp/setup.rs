@@ -1,0 +1,172 @@
+//! The authenticator's view of a [`SetupCode`]: its key, its URI and its QR image.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use ureq::http::Uri;
+
+use super::key::{decode_base32, TotpKey};
+use super::otpauth::OtpAuthUri;
+use super::qr::decode_png_data_url;
+use crate::error::{Error, Result};
+use crate::models::SetupCode;
+
+#[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+impl SetupCode {
+    /// The TOTP key of the `manualEntryKey`, parsed as [`TotpKey::from_base32`] does.
+    ///
+    /// ```
+    /// use docspace_tfa::totp::Totp;
+    /// use docspace_tfa::SetupCode;
+    ///
+    /// let setup = SetupCode::new("john.doe@example.com", "GEZDGNBVGY3TQOJQ", "");
+    /// let key = setup.totp_key()?;
+    /// assert_eq!(key.as_bytes(), b"1234567890");
+    /// let code = Totp::docspace().code_at(&key, 1_700_000_000);
+    /// assert_eq!(code.expose().len(), 6);
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (about the "manual entry
+    /// key") when the key is empty or not base32; the message never contains the key.
+    pub fn totp_key(&self) -> Result<TotpKey> {
+        let bytes = decode_base32(self.manual_entry_key.expose())
+            .map_err(|reason| Error::invalid_input("manual entry key", reason))?;
+        TotpKey::from_bytes(&bytes)
+    }
+
+    /// The `otpauth://` URI the portal's QR code encodes: issuer = the host of `base_url`
+    /// (pass [`Client::base_url`](crate::Client::base_url)), account = [`SetupCode::account`],
+    /// secret = the manual entry key.
+    ///
+    /// `base_url` may be a full URL (`https://portal.example.com/`, with or without a port or
+    /// a path) or a bare host name; the issuer is its host name in lower case, without the
+    /// port. Use [`OtpAuthUri::new`] for another issuer.
+    ///
+    /// ```
+    /// use docspace_tfa::SetupCode;
+    ///
+    /// let setup = SetupCode::new("john.doe@example.com", "JBSWY3DPEHPK3PXP", "");
+    /// let uri = setup.otpauth_uri("https://Portal.Example.com:8443/")?;
+    /// assert_eq!(uri.issuer, "portal.example.com");
+    /// assert_eq!(
+    ///     uri.to_uri().expose(),
+    ///     "otpauth://totp/portal.example.com:john.doe%40example.com\
+    ///      ?secret=JBSWY3DPEHPK3PXP&issuer=portal.example.com"
+    /// );
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the manual entry key is
+    /// invalid (see [`totp_key`](SetupCode::totp_key)) or `base_url` has no host.
+    pub fn otpauth_uri(&self, base_url: &str) -> Result<OtpAuthUri> {
+        let issuer = host_of(base_url)?;
+        Ok(OtpAuthUri::new(
+            issuer,
+            self.account.clone(),
+            self.totp_key()?,
+        ))
+    }
+
+    /// The PNG bytes of the QR image (`qrCodeSetupImageUrl`), as [`decode_png_data_url`]
+    /// decodes them.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the URL is missing, is
+    /// not a `data:image/png;base64,…` URL, or does not decode to a PNG.
+    pub fn qr_png(&self) -> Result<Vec<u8>> {
+        decode_png_data_url(self.qr_code_setup_image_url.expose())
+    }
+
+    /// Writes the QR image to a PNG file (creating or replacing it) for a person to scan.
+    ///
+    /// The image holds the secret. On Unix a new file is created readable by its owner only
+    /// (mode `0600`); an existing file keeps its permissions. Delete the file once the app is
+    /// linked.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let setup = client.tfa().setup()?;
+    /// setup.save_qr_png("qr.png")?;
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) as for
+    /// [`qr_png`](SetupCode::qr_png) (then no file is touched), and
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be created or written.
+    pub fn save_qr_png(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let png = self.qr_png()?;
+        let what = || format!("write QR image to {}", path.display());
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(|e| Error::io(what(), e))?;
+        file.write_all(&png).map_err(|e| Error::io(what(), e))?;
+        file.flush().map_err(|e| Error::io(what(), e))
+    }
+}
+
+/// The host name of a base URL (or of a bare host), lower case, without port or brackets.
+fn host_of(base_url: &str) -> Result<String> {
+    let bad = |reason: &str| Error::invalid_input("base URL", reason.to_owned());
+    let text = base_url.trim();
+    if text.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    let with_scheme;
+    let text = if text.contains("://") {
+        text
+    } else {
+        with_scheme = format!("https://{text}");
+        &with_scheme
+    };
+    let uri: Uri = text
+        .parse()
+        .map_err(|_| bad("it is not a URL (expected https://portal.example.com)"))?;
+    let host = uri
+        .host()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+        .unwrap_or_default();
+    if host.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    Ok(host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        for (url, host) in [
+            ("https://portal.example.com", "portal.example.com"),
+            (
+                "https://Portal.Example.COM:8443/docspace/",
+                "portal.example.com",
+            ),
+            ("http://127.0.0.1:8092", "127.0.0.1"),
+            ("http://[::1]:80/", "::1"),
+            ("portal.example.com", "portal.example.com"),
+            ("portal.example.com:443", "portal.example.com"),
+        ] {
+            assert_eq!(host_of(url).unwrap(), host, "{url}");
+        }
+        for bad in ["", "   ", "https://", "https:///path", "not a url"] {
+            assert!(host_of(bad).is_err(), "{bad}");
+        }
+    }
+}
