@@ -1,0 +1,189 @@
+//! Command-line arguments: the contract scripts rely on (see `docs/cli.md`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Two-factor authentication for ONLYOFFICE DocSpace, for scripts, CI jobs and build steps.
+///
+/// The portal comes from --url or DOCSPACE_URL; the bearer token from DOCSPACE_TOKEN or
+/// --token-file. With --json, stdout carries exactly one JSON document.
+#[derive(Debug, Parser)]
+#[command(name = "docspace-tfa", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 network/server/decode failure, 2 usage or bad \
+input (nothing sent), 3 code rejected, 4 unauthorized or forbidden, 5 TFA app not available or \
+already linked, 6 too many attempts."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Portal base URL, such as https://portal.example.com [env: DOCSPACE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Read the bearer token from this file (`-` = stdin) instead of DOCSPACE_TOKEN
+    #[arg(long, global = true, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Print exactly one JSON document on stdout: the result, or {"error": {…}}
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Deadline of each request, in seconds
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Allow plain http:// to a host that is not loopback (the token travels in clear text)
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Get the setup code: account, manual key, QR image (GET settings/tfaapp/setup)
+    Setup {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        /// Write the decoded QR image (PNG) to this file
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+    },
+    /// Check a code from the authenticator app (POST settings/tfaapp/validate)
+    Validate {
+        /// The code ("123456" or "123 456"), or an unused backup code
+        code: String,
+        #[command(flatten)]
+        ticket: TicketArgs,
+    },
+    /// Compute the current TOTP code for a manual key, offline (no network)
+    Code {
+        /// The manual entry key (base32; spaces, hyphens and lower case are fine)
+        /// [env: DOCSPACE_TOTP_KEY]
+        #[arg(
+            long,
+            value_name = "KEY",
+            env = "DOCSPACE_TOTP_KEY",
+            hide_env_values = true
+        )]
+        key: String,
+        /// Compute the code for this Unix time instead of now
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+    },
+    /// Log in with user name and password (POST authentication, or authentication/{code})
+    ///
+    /// The password comes from DOCSPACE_PASSWORD or, with --password-stdin, from the first
+    /// line of stdin. A TFA or SMS challenge is a success (exit 0) with its status.
+    Login {
+        /// The user's e-mail
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// Finish a TFA login with this code in one call
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Show the caller's confirm data: URL and key of a ticket (GET settings/tfaapp/confirm)
+    Confirm,
+    /// Show the portal's TFA methods (GET settings/tfaapp), or change them with `set`
+    Settings {
+        #[command(subcommand)]
+        action: Option<SettingsAction>,
+    },
+    /// List the backup codes (GET settings/tfaappcodes), or replace them with --regenerate
+    Codes {
+        /// Discard the current codes and create new ones (PUT settings/tfaappnewcodes)
+        #[arg(long)]
+        regenerate: bool,
+    },
+    /// Unlink the authenticator app of the caller, or of another member (owner only)
+    Unlink {
+        /// The member's id (GUID); without it, the caller (by its own id from people/@self)
+        #[arg(long, value_name = "ID")]
+        user: Option<String>,
+    },
+    /// The whole linking flow: ticket, setup, code, validation, backup codes
+    ///
+    /// With a bearer token: confirm, setup with that ticket, validate, codes. With --user
+    /// (password as for login): login, setup with the login's ticket, authentication/{code},
+    /// codes with the new token. The code comes from --code, from --auto (computed from the
+    /// manual key), or from a prompt on stdin.
+    Link {
+        /// Log in as this user (e-mail) instead of using a bearer token
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// The code to finish with
+        #[arg(long, value_name = "CODE", conflicts_with = "auto")]
+        code: Option<String>,
+        /// Compute the code from the manual key, as an authenticator app would
+        #[arg(long)]
+        auto: bool,
+        /// Write the decoded QR image (PNG) to this file
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `settings set`.
+#[derive(Debug, Subcommand)]
+pub enum SettingsAction {
+    /// Set the TFA policy (PUT settings/tfaapp, or settings/tfaappwithlink with --with-link)
+    Set {
+        /// The method to switch on, or none
+        #[arg(long = "type", value_enum, value_name = "TYPE")]
+        tfa_type: TypeArg,
+        /// A trusted IP address or range (repeatable)
+        #[arg(long = "trusted-ip", value_name = "IP")]
+        trusted_ips: Vec<String>,
+        /// A member (GUID) for whom TFA is mandatory (repeatable)
+        #[arg(long = "mandatory-user", value_name = "ID")]
+        mandatory_users: Vec<String>,
+        /// A group (GUID) for whom TFA is mandatory (repeatable)
+        #[arg(long = "mandatory-group", value_name = "ID")]
+        mandatory_groups: Vec<String>,
+        /// Answer the caller's confirm URL instead of whether a method was switched on
+        #[arg(long)]
+        with_link: bool,
+    },
+}
+
+/// `--type`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TypeArg {
+    /// Switch TFA off
+    None,
+    /// Authenticator app
+    App,
+    /// Text messages
+    Sms,
+}
+
+/// A confirm ticket given on the command line.
+#[derive(Debug, Args)]
+pub struct TicketArgs {
+    /// Confirm URL holding type and uid (use with --confirm-key)
+    #[arg(long, value_name = "URL", requires = "confirm_key")]
+    pub confirm: Option<String>,
+    /// The confirm key for --confirm [env: DOCSPACE_CONFIRM_KEY]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "DOCSPACE_CONFIRM_KEY",
+        hide_env_values = true
+    )]
+    pub confirm_key: Option<String>,
+}

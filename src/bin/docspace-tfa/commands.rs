@@ -1,0 +1,627 @@
+//! The commands: each builds a client, calls the SDK and prints its result.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use docspace_tfa::totp::{Totp, TotpKey};
+use docspace_tfa::{
+    normalize_code, BackupCode, Client, ConfirmTicket, LoginOutcome, Secret, SetupCode, TfaPolicy,
+    TfaType,
+};
+use serde_json::{json, Value};
+
+use crate::args::{Cli, Command, Global, SettingsAction, TicketArgs, TypeArg};
+use crate::output::{Failure, Out};
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli, out: &Out) -> Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Code { key, at } => code(out, &key, at),
+        Command::Setup { ticket, qr_png } => {
+            let ticket = ticket_from(&ticket)?;
+            check_writable(qr_png.as_deref())?;
+            let client = client(&global, ticket.is_none())?;
+            setup(out, &client, ticket.as_ref(), qr_png.as_deref())
+        }
+        Command::Validate { code, ticket } => {
+            let code = normalize_code(&code)?;
+            let ticket = ticket_from(&ticket)?;
+            let client = client(&global, ticket.is_none())?;
+            validate(out, &client, ticket.as_ref(), &code)
+        }
+        Command::Login {
+            user,
+            code,
+            password_stdin,
+        } => {
+            let code = code.as_deref().map(normalize_code).transpose()?;
+            let password = password(password_stdin, &global)?;
+            let client = client(&global, false)?;
+            login(out, &client, &user, password, code.as_deref())
+        }
+        Command::Confirm => confirm(out, &client(&global, true)?),
+        Command::Settings { action: None } => settings(out, &client(&global, true)?),
+        Command::Settings {
+            action:
+                Some(SettingsAction::Set {
+                    tfa_type,
+                    trusted_ips,
+                    mandatory_users,
+                    mandatory_groups,
+                    with_link,
+                }),
+        } => {
+            let mut policy = TfaPolicy::new(match tfa_type {
+                TypeArg::None => TfaType::None,
+                TypeArg::App => TfaType::App,
+                TypeArg::Sms => TfaType::Sms,
+            });
+            policy.trusted_ips = trusted_ips;
+            policy.mandatory_users = mandatory_users;
+            policy.mandatory_groups = mandatory_groups;
+            set_policy(out, &client(&global, true)?, &policy, with_link)
+        }
+        Command::Codes { regenerate } => codes(out, &client(&global, true)?, regenerate),
+        Command::Unlink { user } => unlink(out, &client(&global, true)?, user.as_deref()),
+        Command::Link {
+            user,
+            code,
+            auto,
+            qr_png,
+            password_stdin,
+        } => {
+            let code = code.as_deref().map(normalize_code).transpose()?;
+            check_writable(qr_png.as_deref())?;
+            let source = match (code, auto) {
+                (Some(c), _) => CodeSource::Given(c),
+                (None, true) => CodeSource::Auto,
+                (None, false) => CodeSource::Prompt,
+            };
+            let flow = LinkFlow {
+                out,
+                source,
+                qr_png: qr_png.as_deref(),
+            };
+            match user {
+                Some(user) => {
+                    let password = password(password_stdin, &global)?;
+                    flow.with_login(&client(&global, false)?, &user, password)
+                }
+                None => flow.with_token(&client(&global, true)?),
+            }
+        }
+    }
+}
+
+/// Builds the client from the global options; `needs_token` makes a missing token a usage
+/// error before any request.
+fn client(global: &Global, needs_token: bool) -> Result<Client> {
+    let url = global
+        .url
+        .clone()
+        .or_else(|| std::env::var("DOCSPACE_URL").ok())
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| Failure::usage("no portal URL: pass --url or set DOCSPACE_URL"))?;
+    let mut builder = Client::builder()
+        .base_url(url)
+        .timeout(Duration::from_secs(global.timeout.max(1)))
+        .allow_insecure_http(global.allow_insecure_http);
+    if let Some(token) = token(global)? {
+        builder = builder.token(token);
+    }
+    let client = builder.build()?;
+    if needs_token && !client.has_token() {
+        return Err(Failure::usage(
+            "no token: set DOCSPACE_TOKEN or pass --token-file PATH",
+        ));
+    }
+    Ok(client)
+}
+
+/// The bearer token from `--token-file` or `DOCSPACE_TOKEN`.
+fn token(global: &Global) -> Result<Option<Secret>> {
+    let raw = match &global.token_file {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Failure::usage(format!("cannot read the token from stdin: {e}")))?;
+            Some(s)
+        }
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read the token file {}: {e}",
+                path.display()
+            ))
+        })?),
+        None => std::env::var("DOCSPACE_TOKEN").ok(),
+    };
+    Ok(raw
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .map(Secret::new))
+}
+
+/// The password from `--password-stdin` or `DOCSPACE_PASSWORD`.
+fn password(from_stdin: bool, global: &Global) -> Result<Secret> {
+    if from_stdin {
+        if global
+            .token_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str() == "-")
+        {
+            return Err(Failure::usage(
+                "--password-stdin and --token-file - cannot both read stdin",
+            ));
+        }
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("cannot read the password from stdin: {e}")))?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+        if pw.is_empty() {
+            return Err(Failure::usage("the password on stdin is empty"));
+        }
+        return Ok(Secret::new(pw));
+    }
+    std::env::var("DOCSPACE_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| {
+            Failure::usage("no password: set DOCSPACE_PASSWORD or pass --password-stdin")
+        })
+}
+
+/// The ticket given by `--confirm URL --confirm-key KEY`, if any.
+fn ticket_from(args: &TicketArgs) -> Result<Option<ConfirmTicket>> {
+    match (&args.confirm, &args.confirm_key) {
+        (Some(url), Some(key)) => Ok(Some(ConfirmTicket::from_url(url, key.as_str())?)),
+        (Some(_), None) => Err(Failure::usage("--confirm needs --confirm-key")),
+        (None, _) => Ok(None),
+    }
+}
+
+/// Refuses a `--qr-png` path whose folder does not exist, before any request.
+fn check_writable(path: Option<&Path>) -> Result<()> {
+    if let Some(path) = path {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(Failure::usage(format!(
+                "cannot write {}: its folder does not exist",
+                path.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(Failure::usage(format!("{} is a folder", path.display())));
+        }
+    }
+    Ok(())
+}
+
+fn code(out: &Out, key: &str, at: Option<u64>) -> Result<()> {
+    let key = TotpKey::from_base32(key)?;
+    let totp = Totp::docspace();
+    let now = at.unwrap_or_else(docspace_tfa::totp::unix_now);
+    let code = totp.code_at(&key, now);
+    let left = totp.seconds_left(now);
+    if out.json {
+        out.json(&json!({"code": code.expose(), "validForSeconds": left}));
+    } else {
+        out.line(code.expose());
+    }
+    Ok(())
+}
+
+fn setup(
+    out: &Out,
+    client: &Client,
+    ticket: Option<&ConfirmTicket>,
+    qr_png: Option<&Path>,
+) -> Result<()> {
+    let setup = match ticket {
+        Some(t) => client.tfa().setup_with(t)?,
+        None => client.tfa().setup()?,
+    };
+    let uri = setup.otpauth_uri(client.base_url())?.to_uri();
+    if let Some(path) = qr_png {
+        setup.save_qr_png(path)?;
+    }
+    if out.json {
+        out.json(&json!({
+            "account": setup.account,
+            "manualEntryKey": setup.manual_entry_key.expose(),
+            "qrCodeSetupImageUrl": setup.qr_code_setup_image_url.expose(),
+            "otpauthUri": uri.expose(),
+        }));
+        return Ok(());
+    }
+    print_setup(out, &setup, &uri, qr_png);
+    Ok(())
+}
+
+/// The human-readable setup: account, key, URI, where the PNG went, and a terminal QR code.
+fn print_setup(out: &Out, setup: &SetupCode, uri: &Secret, qr_png: Option<&Path>) {
+    out.field("account", &setup.account);
+    out.field("manual key", setup.manual_entry_key.expose());
+    out.field("otpauth URI", uri.expose());
+    if let Some(path) = qr_png {
+        out.field("QR image", path.display().to_string());
+    }
+    if out.interactive() {
+        if let Some(qr) = terminal_qr(uri.expose()) {
+            out.line(qr);
+        }
+    }
+}
+
+/// The otpauth URI as a QR code in Unicode half blocks, for a terminal.
+fn terminal_qr(uri: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+fn validate(out: &Out, client: &Client, ticket: Option<&ConfirmTicket>, code: &str) -> Result<()> {
+    let v = match ticket {
+        Some(t) => client.tfa().validate_with(t, code)?,
+        None => client.tfa().validate(code)?,
+    };
+    if out.json {
+        out.json(&json!({"valid": true, "firstActivation": v.first_activation}));
+    } else if v.first_activation {
+        out.line("valid: the authenticator app is now linked");
+    } else {
+        out.line("valid: the app was already linked (or the app method is off)");
+    }
+    Ok(())
+}
+
+fn login(
+    out: &Out,
+    client: &Client,
+    user: &str,
+    password: Secret,
+    code: Option<&str>,
+) -> Result<()> {
+    let outcome = match code {
+        Some(code) => {
+            LoginOutcome::Authenticated(client.auth().login_with_code(user, password, code)?)
+        }
+        None => client.auth().login(user, password)?,
+    };
+    let value = match &outcome {
+        LoginOutcome::Authenticated(s) => json!({
+            "status": "authenticated",
+            "token": s.token.expose(),
+            "expires": s.expires,
+        }),
+        LoginOutcome::TfaActivationRequired { ticket, tfa_key } => json!({
+            "status": "tfa_activation_required",
+            "confirmUrl": ticket.url(),
+            "confirmKey": ticket.key().expose(),
+            "tfaKey": tfa_key.as_ref().map(Secret::expose),
+        }),
+        LoginOutcome::TfaCodeRequired { ticket } => json!({
+            "status": "tfa_code_required",
+            "confirmUrl": ticket.url(),
+            "confirmKey": ticket.key().expose(),
+        }),
+        LoginOutcome::SmsRequired {
+            confirm_url,
+            phone_noise,
+            ..
+        } => json!({
+            "status": "sms_required",
+            "confirmUrl": confirm_url,
+            "phoneNoise": phone_noise,
+        }),
+        _ => {
+            return Err(Failure::usage(
+                "the server answered a login outcome this tool does not know",
+            ))
+        }
+    };
+    if out.json {
+        out.json(&value);
+    } else {
+        print_object(out, &value);
+    }
+    Ok(())
+}
+
+/// Prints a flat JSON object as `key: value` lines (nulls skipped).
+fn print_object(out: &Out, value: &Value) {
+    if let Value::Object(map) = value {
+        for (k, v) in map {
+            match v {
+                Value::Null => {}
+                Value::String(s) => out.field(k, s),
+                other => out.field(k, other.to_string()),
+            }
+        }
+    }
+}
+
+fn confirm(out: &Out, client: &Client) -> Result<()> {
+    let data = client.tfa().confirm()?;
+    let value = match &data {
+        Some(d) => json!({
+            "url": d.url,
+            "cookieName": d.cookie_name,
+            "cookieValue": d.cookie_value.as_ref().map(Secret::expose),
+        }),
+        None => Value::Null,
+    };
+    if out.json {
+        out.json(&value);
+    } else if data.is_none() {
+        out.line("TFA does not apply to this user");
+    } else {
+        print_object(out, &value);
+    }
+    Ok(())
+}
+
+fn settings(out: &Out, client: &Client) -> Result<()> {
+    let methods = client.tfa().methods()?;
+    if out.json {
+        out.json(&serde_json::to_value(&methods).unwrap_or(Value::Null));
+        return Ok(());
+    }
+    if methods.is_empty() {
+        out.line("no TFA methods on this portal");
+    }
+    for m in &methods {
+        out.line(format!(
+            "{:<4} enabled={:<5} available={:<5} {}",
+            m.id.as_str(),
+            m.enabled,
+            m.available,
+            m.title
+        ));
+        if !m.trusted_ips.is_empty() {
+            out.line(format!("     trusted IPs: {}", m.trusted_ips.join(", ")));
+        }
+        if !m.mandatory_users.is_empty() {
+            out.line(format!(
+                "     mandatory users: {}",
+                m.mandatory_users.join(", ")
+            ));
+        }
+        if !m.mandatory_groups.is_empty() {
+            out.line(format!(
+                "     mandatory groups: {}",
+                m.mandatory_groups.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn set_policy(out: &Out, client: &Client, policy: &TfaPolicy, with_link: bool) -> Result<()> {
+    if with_link {
+        let url = client.tfa().set_policy_with_link(policy)?;
+        if out.json {
+            out.json(&json!({"url": url}));
+        } else {
+            match url {
+                Some(u) => out.field("confirm URL", u),
+                None => out.line("policy set; nothing for the caller to confirm"),
+            }
+        }
+    } else {
+        let enabled = client.tfa().set_policy(policy)?;
+        if out.json {
+            out.json(&json!({"enabled": enabled}));
+        } else if enabled {
+            out.line("policy set: TFA is on (every session on the portal was signed out)");
+        } else {
+            out.line("policy set: TFA is off");
+        }
+    }
+    Ok(())
+}
+
+fn codes_json(codes: &[BackupCode]) -> Value {
+    Value::Array(
+        codes
+            .iter()
+            .map(|c| json!({"isUsed": c.is_used, "code": c.code.expose()}))
+            .collect(),
+    )
+}
+
+fn codes(out: &Out, client: &Client, regenerate: bool) -> Result<()> {
+    let codes = if regenerate {
+        client.tfa().regenerate_backup_codes()?
+    } else {
+        client.tfa().backup_codes()?
+    };
+    if out.json {
+        out.json(&codes_json(&codes));
+    } else {
+        for c in &codes {
+            out.line(format!(
+                "{}{}",
+                c.code.expose(),
+                if c.is_used { "  (used)" } else { "" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unlink(out: &Out, client: &Client, user: Option<&str>) -> Result<()> {
+    let url = match user {
+        Some(id) => {
+            client.tfa().unlink_user(id)?;
+            String::new()
+        }
+        None => client
+            .tfa()
+            .unlink_self()?
+            .url()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    if out.json {
+        out.json(&json!({"url": url}));
+    } else if url.is_empty() {
+        out.line("unlinked: the member links a new app at the next login");
+    } else {
+        out.field("unlinked; link a new app at", url);
+    }
+    Ok(())
+}
+
+/// Where `link` gets its code.
+enum CodeSource {
+    Given(String),
+    Auto,
+    Prompt,
+}
+
+/// The `link` command.
+struct LinkFlow<'a> {
+    out: &'a Out,
+    source: CodeSource,
+    qr_png: Option<&'a Path>,
+}
+
+impl LinkFlow<'_> {
+    /// With a bearer token: confirm → setup(ticket) → code → validate(ticket) → codes.
+    fn with_token(&self, client: &Client) -> Result<()> {
+        let data = client.tfa().confirm()?.ok_or_else(|| {
+            Failure::not_available("TFA by authenticator app does not apply to this user")
+        })?;
+        let ticket = ConfirmTicket::from_confirm_data(&data).map_err(|_| {
+            Failure::not_available(
+                "the portal gave no authenticator-app confirm key (is the SMS method on?)",
+            )
+        })?;
+        if ticket.is_tfa_auth() {
+            // The portal offers a code check, not an activation: an app is linked already.
+            return Err(Failure::not_available(
+                "an authenticator app is already linked to this user",
+            ));
+        }
+        let setup = self.show_setup(client, &ticket)?;
+        let code = self.code(&setup)?;
+        client.tfa().validate_with(&ticket, &code)?;
+        let codes = client.tfa().backup_codes()?;
+        self.finish(&setup, &codes, None)
+    }
+
+    /// With a user: login → setup(ticket) → code → authentication/{code} → codes.
+    fn with_login(&self, client: &Client, user: &str, password: Secret) -> Result<()> {
+        match client.auth().login(user, password.clone())? {
+            LoginOutcome::TfaActivationRequired { ticket, .. } => {
+                let setup = self.show_setup(client, &ticket)?;
+                let code = self.code(&setup)?;
+                let session = client.auth().login_with_code(user, password, &code)?;
+                let client = client.with_token(session.token.clone());
+                let codes = client.tfa().backup_codes()?;
+                self.finish(&setup, &codes, Some(&session.token))
+            }
+            LoginOutcome::Authenticated(session) => {
+                // TFA is not mandatory for this user: link through the token instead.
+                let client = client.with_token(session.token.clone());
+                self.with_token(&client)
+            }
+            LoginOutcome::TfaCodeRequired { .. } => Err(Failure::not_available(
+                "an authenticator app is already linked to this user",
+            )),
+            LoginOutcome::SmsRequired { .. } => Err(Failure::not_available(
+                "the portal asks for an SMS code, not an authenticator app",
+            )),
+            _ => Err(Failure::not_available(
+                "the portal asked for an unknown second factor",
+            )),
+        }
+    }
+
+    fn show_setup(&self, client: &Client, ticket: &ConfirmTicket) -> Result<SetupCode> {
+        let setup = client.tfa().setup_with(ticket)?;
+        if let Some(path) = self.qr_png {
+            setup.save_qr_png(path)?;
+        }
+        if !self.out.json {
+            let uri = setup.otpauth_uri(client.base_url())?.to_uri();
+            print_setup(self.out, &setup, &uri, self.qr_png);
+        } else if matches!(self.source, CodeSource::Prompt) {
+            // stdout is reserved for the one JSON document; the person typing the code still
+            // needs the key.
+            eprintln!("account: {}", setup.account);
+            eprintln!("manual key: {}", setup.manual_entry_key.expose());
+        }
+        Ok(setup)
+    }
+
+    fn code(&self, setup: &SetupCode) -> Result<String> {
+        match &self.source {
+            CodeSource::Given(c) => Ok(c.clone()),
+            CodeSource::Auto => {
+                let code = Totp::docspace().code_now(&setup.totp_key()?);
+                if !self.out.json {
+                    self.out.field("code", code.expose());
+                }
+                Ok(code.expose().to_owned())
+            }
+            CodeSource::Prompt => prompt_code(),
+        }
+    }
+
+    fn finish(
+        &self,
+        setup: &SetupCode,
+        codes: &[BackupCode],
+        token: Option<&Secret>,
+    ) -> Result<()> {
+        let backup: Vec<&str> = codes.iter().map(|c| c.code.expose()).collect();
+        if self.out.json {
+            let mut value = json!({
+                "account": setup.account,
+                "manualEntryKey": setup.manual_entry_key.expose(),
+                "backupCodes": backup,
+            });
+            if let (Some(t), Value::Object(map)) = (token, &mut value) {
+                map.insert("token".into(), Value::String(t.expose().to_owned()));
+            }
+            self.out.json(&value);
+        } else {
+            self.out
+                .line("linked: the authenticator app is now required at login");
+            self.out.field("backup codes", backup.join(" "));
+            if let Some(t) = token {
+                self.out.field("token", t.expose());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Asks for the code on stderr and reads it from stdin.
+fn prompt_code() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Code from the authenticator app: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::usage(format!("cannot read the code from stdin: {e}")))?;
+    Ok(normalize_code(&line)?)
+}

@@ -1,0 +1,120 @@
+//! Output: one JSON document with `--json`, readable text otherwise; errors and exit codes.
+
+use std::io::{IsTerminal, Write};
+
+use docspace_tfa::{Error, ErrorKind};
+use serde_json::{json, Value};
+
+/// A failure of a command, ready to print: the JSON `kind`, the HTTP status, a message that
+/// holds no secret, and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub status: Option<u16>,
+    pub message: String,
+    pub exit: u8,
+}
+
+impl Failure {
+    /// A usage error or bad input caught before any request (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            kind: "usage",
+            status: None,
+            message: message.into(),
+            exit: 2,
+        }
+    }
+
+    /// The TFA app method is not available for this flow (exit 5).
+    pub fn not_available(message: impl Into<String>) -> Self {
+        Failure {
+            kind: "not_available",
+            status: None,
+            message: message.into(),
+            exit: 5,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let (kind, exit) = match e.kind() {
+            ErrorKind::InvalidInput => ("usage", 2),
+            ErrorKind::InvalidCode => ("invalid_code", 3),
+            ErrorKind::Unauthorized => ("unauthorized", 4),
+            ErrorKind::Forbidden => ("forbidden", 4),
+            ErrorKind::NotAvailable => ("not_available", 5),
+            ErrorKind::RateLimited => ("rate_limited", 6),
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Redirect => ("network", 1),
+            ErrorKind::Decode | ErrorKind::ResponseTooLarge => ("decode", 1),
+            // A local file could not be written: the user's path is at fault.
+            ErrorKind::Io => ("usage", 2),
+            // 5xx, and statuses without a more specific kind (400 outside validate, 402, 404).
+            _ => ("server", 1),
+        };
+        Failure {
+            kind,
+            status: e.status(),
+            message: e.to_string(),
+            exit,
+        }
+    }
+}
+
+/// Where results go and how they look.
+pub struct Out {
+    pub json: bool,
+    color: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        let color = !json
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stdout().is_terminal();
+        Out { json, color }
+    }
+
+    /// Whether stdout is an interactive terminal (and text mode is on).
+    pub fn interactive(&self) -> bool {
+        !self.json && std::io::stdout().is_terminal()
+    }
+
+    /// Prints the JSON result (in `--json` mode).
+    pub fn json(&self, value: &Value) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut stdout, value);
+        let _ = writeln!(stdout);
+    }
+
+    /// Prints a line of text.
+    pub fn line(&self, text: impl AsRef<str>) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", text.as_ref());
+    }
+
+    /// Prints `label: value`, the label in bold on a colour terminal.
+    pub fn field(&self, label: &str, value: impl AsRef<str>) {
+        if self.color {
+            self.line(format!("\x1b[1m{label}:\x1b[0m {}", value.as_ref()));
+        } else {
+            self.line(format!("{label}: {}", value.as_ref()));
+        }
+    }
+
+    /// Prints a failure: `{"error": …}` on stdout in JSON mode, a line on stderr otherwise.
+    pub fn failure(&self, f: &Failure) {
+        if self.json {
+            self.json(&json!({"error": {
+                "kind": f.kind,
+                "status": f.status,
+                "message": f.message,
+            }}));
+        } else if self.color {
+            eprintln!("\x1b[31merror:\x1b[0m {}", f.message);
+        } else {
+            eprintln!("error: {}", f.message);
+        }
+    }
+}

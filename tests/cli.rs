@@ -1,0 +1,956 @@
+//! The `docspace-tfa` binary against the emulator and mock servers: every command in text and
+//! JSON mode, every exit code, the error JSON, the secret rule, and "bad input sends nothing".
+#![cfg(all(feature = "cli", feature = "emulator"))]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use docspace_tfa::emulator::{Emulator, NewUser, TicketType};
+use docspace_tfa::totp::{decode_png_data_url, Totp, TotpKey, PNG_SIGNATURE};
+use docspace_tfa::{TfaPolicy, TfaType};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "Pa55-w0rd-of-the-bot";
+const EMAIL: &str = "bot@example.com";
+
+/// The output of one run.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout))
+    }
+
+    /// Asserts the exit code and, in JSON mode, the error shape; returns the error object.
+    fn error(&self, exit: i32, kind: &str, status: Option<u16>) -> Value {
+        assert_eq!(
+            self.code, exit,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        let v = self.json();
+        let e = &v["error"];
+        assert_eq!(e["kind"], kind, "{v}");
+        assert_eq!(e["status"], json!(status), "{v}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+        assert_eq!(v.as_object().map(|o| o.len()), Some(1), "only `error`: {v}");
+        e.clone()
+    }
+
+    fn assert_absent(&self, secrets: &[&str]) {
+        for s in secrets {
+            assert!(
+                !self.stderr.contains(s),
+                "secret on stderr: {}",
+                self.stderr
+            );
+        }
+    }
+}
+
+/// Runs the binary with `args`, a clean environment of DocSpace variables plus `env`, and
+/// `stdin`.
+fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
+    for var in [
+        "DOCSPACE_URL",
+        "DOCSPACE_TOKEN",
+        "DOCSPACE_PASSWORD",
+        "DOCSPACE_CONFIRM_KEY",
+        "DOCSPACE_TOTP_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn docspace-tfa");
+    if let Some(mut pipe) = child.stdin.take() {
+        if let Some(input) = stdin {
+            pipe.write_all(input.as_bytes()).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for docspace-tfa");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// An emulator with one admin member whose app is not linked yet, and that member's API key.
+struct Portal {
+    emu: Emulator,
+    id: String,
+    token: String,
+}
+
+impl Portal {
+    fn new() -> Portal {
+        Portal::with(Emulator::builder())
+    }
+
+    fn with(builder: docspace_tfa::emulator::EmulatorBuilder) -> Portal {
+        let emu = builder.start().expect("emulator");
+        let id = emu
+            .add_user(NewUser::new(EMAIL, PASSWORD).owner())
+            .expect("user");
+        let token = emu.issue_api_key(&id).expect("key").expose().to_owned();
+        Portal { emu, id, token }
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("DOCSPACE_URL", self.emu.base_url()),
+            ("DOCSPACE_TOKEN", &self.token),
+        ]
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run(args, &self.env(), None)
+    }
+
+    fn code(&self) -> String {
+        self.emu
+            .current_code(&self.id)
+            .expect("a secret")
+            .expose()
+            .to_owned()
+    }
+
+    /// Links the member's app through the SDK, as a precondition.
+    fn link(&self) {
+        let client = self.emu.client().unwrap().with_token(self.token.as_str());
+        let ticket = self
+            .emu
+            .ticket(&self.id, TicketType::TfaActivation)
+            .unwrap();
+        client.tfa().setup_with(&ticket).unwrap();
+        assert!(
+            client
+                .tfa()
+                .validate_with(&ticket, &self.code())
+                .unwrap()
+                .first_activation
+        );
+    }
+}
+
+#[test]
+fn help_and_version_for_every_command() {
+    let top = run(&["--help"], &[], None);
+    assert_eq!(top.code, 0);
+    for cmd in [
+        "setup", "validate", "code", "login", "confirm", "settings", "codes", "unlink", "link",
+    ] {
+        assert!(top.stdout.contains(cmd), "{cmd} in --help");
+        let r = run(&[cmd, "--help"], &[], None);
+        assert_eq!(r.code, 0, "{cmd} --help: {}", r.stderr);
+        assert!(r.stdout.contains("Usage: docspace-tfa"), "{}", r.stdout);
+    }
+    let r = run(&["settings", "set", "--help"], &[], None);
+    assert!(r.stdout.contains("--mandatory-group"), "{}", r.stdout);
+    let r = run(&["--version"], &[], None);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout.trim(),
+        format!("docspace-tfa {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn code_is_offline_totp() {
+    // RFC 6238's SHA-1 secret, 6 digits: T = 59 → 287082 (the 8-digit vector ends in it).
+    let key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    let r = run(&["code", "--key", key, "--at", "59"], &[], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "287082\n");
+
+    let r = run(
+        &[
+            "code",
+            "--key",
+            "gezd gnbv-gy3t qojq gezd gnbv gy3t qojq",
+            "--at",
+            "59",
+            "--json",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(r.json(), json!({"code": "287082", "validForSeconds": 1}));
+
+    let r = run(
+        &["--json", "code", "--at", "1111111109"],
+        &[("DOCSPACE_TOTP_KEY", key)],
+        None,
+    );
+    assert_eq!(r.json(), json!({"code": "081804", "validForSeconds": 1}));
+
+    // Now: the code the library computes for the same second (or the next, at a step edge).
+    let r = run(&["code", "--key", "JBSWY3DPEHPK3PXP", "--json"], &[], None);
+    let v = r.json();
+    let k = TotpKey::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+    let now = docspace_tfa::totp::unix_now();
+    let code = v["code"].as_str().unwrap();
+    assert!(Totp::docspace().verify(&k, code, now, 1), "{v}");
+    let left = v["validForSeconds"].as_u64().unwrap();
+    assert!((1..=30).contains(&left), "{v}");
+
+    let r = run(&["code", "--key", "not base32!", "--json"], &[], None);
+    let e = r.error(2, "usage", None);
+    assert!(
+        !e["message"].as_str().unwrap().contains("not base32!"),
+        "{e}"
+    );
+}
+
+#[test]
+fn setup_and_validate_with_a_confirm_ticket() {
+    let p = Portal::new();
+    let ticket = p.emu.ticket(&p.id, TicketType::TfaActivation).unwrap();
+    let url = ticket.url().unwrap().to_owned();
+    let key = ticket.key().expose().to_owned();
+    let dir = tempdir();
+    let png = dir.join("qr.png");
+    let png_arg = png.to_str().unwrap();
+
+    let r = p.run(&[
+        "setup",
+        "--confirm",
+        &url,
+        "--confirm-key",
+        &key,
+        "--qr-png",
+        png_arg,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["account"], EMAIL);
+    let manual = v["manualEntryKey"].as_str().unwrap().to_owned();
+    assert_eq!(manual.len(), 16);
+    let host = p
+        .emu
+        .base_url()
+        .trim_start_matches("http://")
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        v["otpauthUri"],
+        format!("otpauth://totp/{host}:bot%40example.com?secret={manual}&issuer={host}")
+    );
+    // The PNG on disk is the decoded data URL.
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(&PNG_SIGNATURE));
+    assert_eq!(
+        bytes,
+        decode_png_data_url(v["qrCodeSetupImageUrl"].as_str().unwrap()).unwrap()
+    );
+    // Sent with the ticket and without the token.
+    let log = p.emu.requests();
+    let setup = log
+        .iter()
+        .find(|r| r.is("GET", "settings/tfaapp/setup"))
+        .unwrap();
+    assert!(!setup.has_authorization(), "{setup:?}");
+    assert_eq!(
+        setup.confirm().map(|c| c.uid().to_owned()),
+        Some(p.id.clone())
+    );
+
+    // Text mode names the file and the key; with the env var for the key.
+    let r = run(
+        &["setup", "--confirm", &url, "--qr-png", png_arg],
+        &[&p.env()[..], &[("DOCSPACE_CONFIRM_KEY", key.as_str())]].concat(),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("account: {EMAIL}")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(&manual), "{}", r.stdout);
+    assert!(r.stdout.contains(png_arg), "{}", r.stdout);
+
+    // A wrong code: exit 3.
+    let r = p.run(&[
+        "validate",
+        "000000",
+        "--confirm",
+        &url,
+        "--confirm-key",
+        &key,
+        "--json",
+    ]);
+    r.error(3, "invalid_code", Some(400));
+    r.assert_absent(&[&key, &p.token]);
+
+    // The right code, "123 456"-style: first activation.
+    let code = p.code();
+    let spaced = format!("{} {}", &code[..3], &code[3..]);
+    let r = p.run(&[
+        "validate",
+        &spaced,
+        "--confirm",
+        &url,
+        "--confirm-key",
+        &key,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), json!({"valid": true, "firstActivation": true}));
+    assert!(p.emu.user_state(&p.id).unwrap().linked);
+
+    // Again with a TfaAuth ticket: already linked, in text mode.
+    let auth = p.emu.ticket(&p.id, TicketType::TfaAuth).unwrap();
+    let r = run(
+        &[
+            "validate",
+            &p.code(),
+            "--confirm",
+            auth.url().unwrap(),
+            "--confirm-key",
+            auth.key().expose(),
+        ],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("already linked"), "{}", r.stdout);
+
+    // Setup once linked: the app is already linked → exit 5.
+    let r = p.run(&["setup", "--confirm", &url, "--confirm-key", &key, "--json"]);
+    r.error(5, "not_available", Some(405));
+}
+
+#[test]
+fn impossible_codes_send_nothing() {
+    let p = Portal::new();
+    for bad in ["", "   ", "12 34\t56", "12345'", "١٢٣٤٥٦", &"1".repeat(65)] {
+        let r = p.run(&["validate", bad, "--json"]);
+        r.error(2, "usage", None);
+        let r = p.run(&["login", "--user", EMAIL, "--code", bad, "--json"]);
+        r.error(2, "usage", None);
+        let r = p.run(&["link", "--code", bad, "--json"]);
+        r.error(2, "usage", None);
+    }
+    // The prompt too.
+    let r = run(&["link", "--json"], &p.env(), Some("12-34 ?\n"));
+    r.error(2, "usage", None);
+    assert!(p
+        .emu
+        .requests()
+        .iter()
+        .all(|r| !r.path().contains("validate") && !r.path().contains("authentication")));
+    // Missing token, missing URL, plain http to a remote host: exit 2, nothing sent.
+    let before = p.emu.requests().len();
+    let r = run(
+        &["codes", "--json"],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        None,
+    );
+    let e = r.error(2, "usage", None);
+    assert!(
+        e["message"].as_str().unwrap().contains("DOCSPACE_TOKEN"),
+        "{e}"
+    );
+    run(&["codes", "--json"], &[("DOCSPACE_TOKEN", &p.token)], None).error(2, "usage", None);
+    let r = run(
+        &["codes", "--json", "--url", "http://portal.example.com"],
+        &[("DOCSPACE_TOKEN", &p.token)],
+        None,
+    );
+    r.error(2, "usage", None);
+    r.assert_absent(&[&p.token]);
+    run(
+        &["setup", "--qr-png", "/nonexistent-dir/qr.png", "--json"],
+        &p.env(),
+        None,
+    )
+    .error(2, "usage", None);
+    run(
+        &[
+            "setup",
+            "--confirm",
+            "https://p/confirm/TfaAuth",
+            "--confirm-key",
+            "k",
+            "--json",
+        ],
+        &p.env(),
+        None,
+    )
+    .error(2, "usage", None);
+    assert_eq!(p.emu.requests().len(), before, "no request for bad input");
+    // Usage errors from the parser are JSON too.
+    run(&["frobnicate", "--json"], &[], None).error(2, "usage", None);
+    run(&["settings", "set", "--type", "fido", "--json"], &[], None).error(2, "usage", None);
+}
+
+#[test]
+fn login_outcomes_and_secrets() {
+    let p = Portal::new();
+    let env = |pw: &str| {
+        let mut e = vec![("DOCSPACE_URL", p.emu.base_url())];
+        e.push(("DOCSPACE_PASSWORD", pw));
+        e.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let as_refs = |e: &Vec<(String, String)>| -> Vec<(String, String)> { e.clone() };
+    let call = |args: &[&str], pw: &str| {
+        let e = as_refs(&env(pw));
+        let refs: Vec<(&str, &str)> = e.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        run(args, &refs, None)
+    };
+
+    // Wrong password: exit 4, the password nowhere.
+    let r = call(&["login", "--user", EMAIL, "--json"], "wrong-password-xyz");
+    r.error(4, "unauthorized", Some(401));
+    r.assert_absent(&["wrong-password-xyz"]);
+    assert!(!r.stdout.contains("wrong-password-xyz"));
+
+    // Not linked yet: activation required, with a usable ticket and the manual key.
+    let r = call(&["login", "--user", EMAIL, "--json"], PASSWORD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "tfa_activation_required", "{v}");
+    assert!(v["confirmUrl"]
+        .as_str()
+        .unwrap()
+        .contains("type=TfaActivation"));
+    let manual = p.emu.user_state(&p.id).unwrap().manual_entry_key.unwrap();
+    assert_eq!(v["tfaKey"], manual.expose());
+    let confirm_key = v["confirmKey"].as_str().unwrap().to_owned();
+    r.assert_absent(&[PASSWORD, &confirm_key]);
+
+    // The ticket from the login works for setup.
+    let r = call(
+        &[
+            "setup",
+            "--confirm",
+            v["confirmUrl"].as_str().unwrap(),
+            "--confirm-key",
+            &confirm_key,
+            "--json",
+        ],
+        PASSWORD,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["manualEntryKey"], manual.expose());
+
+    // Finish with a code (password from stdin this time).
+    let r = run(
+        &[
+            "login",
+            "--user",
+            EMAIL,
+            "--code",
+            &p.code(),
+            "--password-stdin",
+            "--json",
+        ],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "authenticated");
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert!(!token.is_empty());
+    assert!(v["expires"].is_string());
+    r.assert_absent(&[PASSWORD, &token]);
+
+    // Linked now: code required (text mode).
+    let r = call(&["login", "--user", EMAIL], PASSWORD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("status: tfa_code_required"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("type=TfaAuth"), "{}", r.stdout);
+
+    // A wrong code in a login is a 401 (the server wraps every failure).
+    let r = call(
+        &["login", "--user", EMAIL, "--code", "000000", "--json"],
+        PASSWORD,
+    );
+    r.error(4, "unauthorized", Some(401));
+    r.assert_absent(&[PASSWORD]);
+
+    // No TFA for this user: authenticated at once.
+    p.emu.set_policy(&TfaPolicy::new(TfaType::None));
+    let r = call(&["login", "--user", EMAIL, "--json"], PASSWORD);
+    assert_eq!(r.json()["status"], "authenticated");
+
+    // SMS.
+    p.emu.set_policy(&TfaPolicy::new(TfaType::Sms));
+    let r = call(&["login", "--user", EMAIL, "--json"], PASSWORD);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "sms_required", "{v}");
+    assert!(
+        v["confirmUrl"].as_str().unwrap().contains("confirm/Phone"),
+        "{v}"
+    );
+    assert!(v.get("phoneNoise").is_some(), "{v}");
+
+    // No password at all: exit 2, nothing sent.
+    let before = p.emu.request_count("POST", "authentication");
+    let r = run(
+        &["login", "--user", EMAIL, "--json"],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        None,
+    );
+    r.error(2, "usage", None);
+    assert_eq!(p.emu.request_count("POST", "authentication"), before);
+}
+
+#[test]
+fn brute_force_lock_is_exit_6() {
+    let p = Portal::new();
+    let ticket = p.emu.ticket(&p.id, TicketType::TfaActivation).unwrap();
+    let (url, key) = (
+        ticket.url().unwrap().to_owned(),
+        ticket.key().expose().to_owned(),
+    );
+    assert_eq!(
+        p.run(&["setup", "--confirm", &url, "--confirm-key", &key])
+            .code,
+        0
+    );
+    for _ in 0..5 {
+        p.run(&[
+            "validate",
+            "000000",
+            "--confirm",
+            &url,
+            "--confirm-key",
+            &key,
+            "--json",
+        ])
+        .error(3, "invalid_code", Some(400));
+    }
+    let r = p.run(&[
+        "validate",
+        &p.code(),
+        "--confirm",
+        &url,
+        "--confirm-key",
+        &key,
+        "--json",
+    ]);
+    r.error(6, "rate_limited", Some(403));
+    assert_eq!(p.emu.request_count("POST", "settings/tfaapp/validate"), 6);
+}
+
+#[test]
+fn confirm_settings_codes_and_unlink() {
+    let p = Portal::new();
+
+    // confirm: the caller's ticket data; the key is the cookie value.
+    let r = p.run(&["confirm", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["cookieName"], "asc_confirm_key_TfaActivation");
+    assert!(v["url"].as_str().unwrap().contains(&p.id));
+    assert!(v["cookieValue"].as_str().is_some_and(|k| !k.is_empty()));
+
+    // settings: the list as the server sends it.
+    let r = p.run(&["settings", "--json"]);
+    let list = r.json();
+    let app = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "app")
+        .unwrap()
+        .clone();
+    assert_eq!(app["enabled"], true);
+    assert!(
+        app.get("trustedIps").is_some() && app.get("mandatoryGroups").is_some(),
+        "{app}"
+    );
+    let r = p.run(&["settings"]);
+    assert!(
+        r.stdout.contains("app") && r.stdout.contains("enabled=true"),
+        "{}",
+        r.stdout
+    );
+
+    // settings set: with a trusted IP and a group; then with a link.
+    let group = "c5cc67d1-c3e8-43c0-a3ad-3928ae3e5b5e";
+    let r = p.run(&[
+        "settings",
+        "set",
+        "--type",
+        "app",
+        "--trusted-ip",
+        "10.1.0.0/16",
+        "--mandatory-group",
+        group,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), json!({"enabled": true}));
+    let policy = p.emu.policy();
+    assert_eq!(policy.trusted_ips, vec!["10.1.0.0/16"]);
+    assert_eq!(policy.mandatory_groups, vec![group]);
+    // Switching a method on signed every session out; the API key still works.
+    let r = p.run(&["settings", "set", "--type", "app", "--with-link", "--json"]);
+    let url = r.json()["url"].clone();
+    assert!(
+        url.as_str().is_some_and(|u| u.contains("TfaActivation")),
+        "{url}"
+    );
+    let r = p.run(&["settings", "set", "--type", "none", "--json"]);
+    assert_eq!(r.json(), json!({"enabled": false}));
+    let r = p.run(&["settings", "set", "--type", "none", "--with-link", "--json"]);
+    assert_eq!(r.json(), json!({"url": null}));
+    p.emu.set_policy(&TfaPolicy::new(TfaType::App));
+
+    // A member who is not an admin: 403 → exit 4.
+    let member = p
+        .emu
+        .add_user(NewUser::new("member@example.com", "m-pass-123"))
+        .unwrap();
+    let member_token = p.emu.issue_api_key(&member).unwrap();
+    let r = run(
+        &["settings", "set", "--type", "app", "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", member_token.expose()),
+        ],
+        None,
+    );
+    r.error(4, "forbidden", Some(403));
+    r.assert_absent(&[member_token.expose()]);
+
+    // codes before linking: 405 → exit 5.
+    p.run(&["codes", "--json"])
+        .error(5, "not_available", Some(405));
+    p.link();
+    let r = p.run(&["codes", "--json"]);
+    let codes = r.json();
+    assert_eq!(codes.as_array().unwrap().len(), 5);
+    assert_eq!(codes[0]["isUsed"], false);
+    let old: Vec<String> = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    let r = p.run(&["codes"]);
+    assert_eq!(r.stdout.lines().count(), 5, "{}", r.stdout);
+
+    // --regenerate: one PUT, a new set.
+    let r = p.run(&["codes", "--regenerate", "--json"]);
+    let new: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(new.len(), 5);
+    assert!(new.iter().all(|c| !old.contains(c)));
+    assert_eq!(p.emu.request_count("PUT", "settings/tfaappnewcodes"), 1);
+
+    // unlink another member: owner only; a member is refused.
+    let other = p
+        .emu
+        .add_user(NewUser::new("other@example.com", "o-pass-123").linked())
+        .unwrap();
+    let r = run(
+        &["unlink", "--user", &p.id, "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", member_token.expose()),
+        ],
+        None,
+    );
+    r.error(4, "forbidden", Some(403));
+    let r = p.run(&["unlink", "--user", &other, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), json!({"url": ""}));
+    assert!(!p.emu.user_state(&other).unwrap().linked);
+
+    // unlink self: by the own id from people/@self; answers the activation URL.
+    let r = p.run(&["unlink", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json()["url"].as_str().unwrap().contains("TfaActivation"));
+    assert!(!p.emu.user_state(&p.id).unwrap().linked);
+    assert_eq!(p.emu.request_count("GET", "people/@self"), 1);
+    // Nothing to unlink now: 405 → exit 5.
+    p.run(&["unlink", "--json"])
+        .error(5, "not_available", Some(405));
+}
+
+#[test]
+fn legacy_servers_403_is_not_available() {
+    let p = Portal::with(Emulator::builder().legacy_403(true));
+    p.run(&["codes", "--json"])
+        .error(5, "not_available", Some(403));
+}
+
+#[test]
+fn link_with_token_auto() {
+    let p = Portal::new();
+    let dir = tempdir();
+    let png = dir.join("link.png");
+    let r = p.run(&[
+        "link",
+        "--auto",
+        "--qr-png",
+        png.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["account"], EMAIL);
+    let state = p.emu.user_state(&p.id).unwrap();
+    assert!(state.linked);
+    assert_eq!(
+        v["manualEntryKey"],
+        state.manual_entry_key.unwrap().expose()
+    );
+    let codes: Vec<&str> = state.backup_codes.iter().map(|c| c.code.expose()).collect();
+    assert_eq!(v["backupCodes"], json!(codes));
+    assert!(v.get("token").is_none(), "{v}");
+    assert!(std::fs::read(&png).unwrap().starts_with(&PNG_SIGNATURE));
+    // confirm → setup → validate (with the ticket) → codes, each once.
+    for (m, path) in [
+        ("GET", "settings/tfaapp/confirm"),
+        ("GET", "settings/tfaapp/setup"),
+        ("POST", "settings/tfaapp/validate"),
+        ("GET", "settings/tfaappcodes"),
+    ] {
+        assert_eq!(p.emu.request_count(m, path), 1, "{m} {path}");
+    }
+    r.assert_absent(&[&p.token]);
+
+    // Again: the confirm data is a TfaAuth ticket now → already linked, exit 5, no setup.
+    let e = p
+        .run(&["link", "--auto", "--json"])
+        .error(5, "not_available", None);
+    assert!(
+        e["message"].as_str().unwrap().contains("already linked"),
+        "{e}"
+    );
+    assert_eq!(p.emu.request_count("GET", "settings/tfaapp/setup"), 1);
+}
+
+#[test]
+fn link_with_user_auto_and_prompt() {
+    let p = Portal::new();
+    let r = run(
+        &["link", "--user", EMAIL, "--auto", "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_PASSWORD", PASSWORD),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(v["backupCodes"].as_array().unwrap().len(), 5);
+    assert!(p.emu.user_state(&p.id).unwrap().linked);
+    assert_eq!(p.emu.request_count("POST", "authentication/{code}"), 1);
+    r.assert_absent(&[PASSWORD, &token]);
+    // The token works.
+    let r = run(
+        &["codes", "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", &token),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A second member, code from the prompt (password from stdin first, then the code).
+    let id = p
+        .emu
+        .add_user(NewUser::new("second@example.com", "s3cond-pass"))
+        .unwrap();
+    let emu = &p.emu;
+    // The member's secret exists once the login challenged them; compute the code then.
+    let login = run(
+        &["login", "--user", "second@example.com", "--json"],
+        &[
+            ("DOCSPACE_URL", emu.base_url()),
+            ("DOCSPACE_PASSWORD", "s3cond-pass"),
+        ],
+        None,
+    );
+    assert_eq!(login.json()["status"], "tfa_activation_required");
+    let code = emu.current_code(&id).unwrap();
+    let r = run(
+        &["link", "--user", "second@example.com", "--password-stdin"],
+        &[("DOCSPACE_URL", emu.base_url())],
+        Some(&format!("s3cond-pass\n{}\n", code.expose())),
+    );
+    assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("linked"), "{}", r.stdout);
+    assert!(r.stdout.contains("backup codes:"), "{}", r.stdout);
+    assert!(emu.user_state(&id).unwrap().linked);
+    r.assert_absent(&["s3cond-pass"]);
+}
+
+#[test]
+fn server_failures_map_to_exit_1() {
+    let mut server = mockito::Server::new();
+    let m = server
+        .mock("GET", "/api/2.0/settings/tfaapp")
+        .with_status(502)
+        .with_header("content-type", "text/html")
+        .with_body("<html><body><h1>502 Bad Gateway</h1></body></html>")
+        .expect_at_least(1)
+        .create();
+    let url = server.url();
+    let r = run(
+        &["settings", "--json"],
+        &[
+            ("DOCSPACE_URL", &url),
+            ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+        ],
+        None,
+    );
+    let e = r.error(1, "server", Some(502));
+    assert!(
+        e["message"].as_str().unwrap().contains("Bad Gateway"),
+        "{e}"
+    );
+    r.assert_absent(&["sk-secret-token-1"]);
+    m.assert();
+
+    // A body that is not JSON on 200: decode.
+    let _m = server
+        .mock("GET", "/api/2.0/settings/tfaappcodes")
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"response": [{"isUsed": false, "code": "#)
+        .create();
+    let r = run(
+        &["codes", "--json"],
+        &[
+            ("DOCSPACE_URL", &url),
+            ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+        ],
+        None,
+    );
+    r.error(1, "decode", None);
+
+    // Empty-body 401 (text mode: one line on stderr, exit 4).
+    let _m = server
+        .mock("GET", "/api/2.0/settings/tfaapp/confirm")
+        .with_status(401)
+        .create();
+    let r = run(
+        &["confirm"],
+        &[
+            ("DOCSPACE_URL", &url),
+            ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    r.assert_absent(&["sk-secret-token-1"]);
+
+    // Connection refused: network.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let r = run(
+        &[
+            "settings",
+            "--json",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+        ],
+        &[("DOCSPACE_TOKEN", "sk-secret-token-1")],
+        None,
+    );
+    r.error(1, "network", None);
+
+    // 429: rate limited.
+    let _m = server
+        .mock("GET", "/api/2.0/people/@self")
+        .with_status(429)
+        .with_header("retry-after", "3600")
+        .create();
+    let r = run(
+        &["unlink", "--json"],
+        &[
+            ("DOCSPACE_URL", &url),
+            ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+        ],
+        None,
+    );
+    r.error(6, "rate_limited", Some(429));
+}
+
+#[test]
+fn token_file_and_stdin() {
+    let p = Portal::new();
+    let dir = tempdir();
+    let file = dir.join("token");
+    std::fs::write(&file, format!("{}\n", p.token)).unwrap();
+    let r = run(
+        &["confirm", "--json", "--token-file", file.to_str().unwrap()],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        &["--token-file", "-", "settings", "--json"],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        Some(&p.token),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        &["settings", "--json", "--token-file", "/nonexistent/token"],
+        &[("DOCSPACE_URL", p.emu.base_url())],
+        None,
+    );
+    r.error(2, "usage", None);
+    // A wrong token: 401 → exit 4, the token nowhere.
+    let r = run(
+        &["settings", "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", "sk-not-a-real-key"),
+        ],
+        None,
+    );
+    r.error(4, "unauthorized", Some(401));
+    r.assert_absent(&["sk-not-a-real-key"]);
+    assert!(!r.stdout.contains("sk-not-a-real-key"));
+}
+
+/// A fresh folder under the target directory.
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "docspace-tfa-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
