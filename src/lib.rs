@@ -84,6 +84,11 @@
 //!   URI, and decodes or saves the QR image; it adds `SetupCode::totp_key`, `otpauth_uri`,
 //!   `qr_png` and `save_qr_png`. Adds `hmac`, `sha1` and `data-encoding` (`base64` and
 //!   `subtle` are already in `ureq`'s tree).
+//! - **`emulator`** (implies `totp`): an embedded emulator of a DocSpace portal's TFA
+//!   endpoints for your own tests and demos — a stateful HTTP/1.1 server on `127.0.0.1`
+//!   (threads, no async runtime) with users, the policy, tokens, confirm tickets, TOTP checks,
+//!   backup codes, the attempt limit and a request log. See the `emulator` module and
+//!   `docs/emulator.md`. Adds `tiny_http`, `qrcode` and `png`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -92,6 +97,9 @@ mod auth;
 mod client;
 mod code;
 mod confirm;
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 mod error;
 mod models;
 mod people;

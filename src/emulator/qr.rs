@@ -1,0 +1,91 @@
+//! The setup QR image: a real QR code of the `otpauth://` URI, as a PNG data URL.
+
+use base64::Engine;
+
+use crate::error::{Error, Result};
+
+/// Pixels per QR module.
+const SCALE: usize = 4;
+/// The quiet zone around the code, in modules (the QR standard asks for 4).
+const QUIET: usize = 4;
+
+/// `data:image/png;base64,<PNG of a QR code that encodes text>`.
+pub(crate) fn png_data_url(text: &str) -> Result<String> {
+    let png = qr_png(text)?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+/// A black-on-white 8-bit grayscale PNG of a QR code (error correction level M) that encodes
+/// `text`.
+pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
+    let failed = |what: &str, e: String| {
+        Error::io(
+            format!("render the QR image ({what})"),
+            std::io::Error::other(e),
+        )
+    };
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| failed("encode", e.to_string()))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i % modules, i / modules);
+        for dy in 0..SCALE {
+            let row = ((my + QUIET) * SCALE + dy) * side;
+            let start = row + (mx + QUIET) * SCALE;
+            pixels[start..start + SCALE].fill(0);
+        }
+    }
+    let side_u32 = u32::try_from(side).map_err(|e| failed("size", e.to_string()))?;
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, side_u32, side_u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| failed("PNG header", e.to_string()))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| failed("PNG data", e.to_string()))?;
+        writer
+            .finish()
+            .map_err(|e| failed("PNG end", e.to_string()))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_png_of_a_real_qr_code() {
+        let uri = "otpauth://totp/127.0.0.1:a%40b.c?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1";
+        let png = qr_png(uri).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let expected_modules = qrcode::QrCode::with_error_correction_level(uri, qrcode::EcLevel::M)
+            .unwrap()
+            .width();
+        assert_eq!(info.width as usize, (expected_modules + 2 * QUIET) * SCALE);
+        // The top-left finder pattern: dark at the first module after the quiet zone.
+        let side = info.width as usize;
+        let at = |x: usize, y: usize| buf[y * side + x];
+        assert_eq!(at(0, 0), 255);
+        assert_eq!(at(QUIET * SCALE, QUIET * SCALE), 0);
+        let url = png_data_url(uri).unwrap();
+        assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo"));
+    }
+}

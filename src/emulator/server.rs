@@ -1,0 +1,148 @@
+//! The HTTP loop: `tiny_http` accepts connections (HTTP/1.1, keep-alive) on its own threads;
+//! one emulator thread takes the parsed requests, runs the handlers and answers.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::handlers::{handle, Body, Context, Creds, Incoming, Outgoing};
+use super::log::LoggedRequest;
+use super::state::State;
+
+/// The largest request body read; a larger one is answered `413`.
+const MAX_BODY: u64 = 1024 * 1024;
+
+/// What the server thread and the handle share.
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    pub(crate) log: Mutex<Vec<LoggedRequest>>,
+    pub(crate) base_url: String,
+    pub(crate) issuer: String,
+}
+
+/// Locks a mutex, recovering the data if a thread panicked while holding it (the state stays
+/// usable for the rest of a test).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serves requests until [`tiny_http::Server::unblock`] is called.
+pub(crate) fn serve(server: Arc<tiny_http::Server>, shared: Arc<Shared>) {
+    while let Ok(request) = server.recv() {
+        answer(&shared, request);
+    }
+}
+
+fn answer(shared: &Shared, mut request: tiny_http::Request) {
+    let method = request.method().as_str().to_ascii_uppercase();
+    let url = request.url().to_owned();
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_owned(),
+            )
+        })
+        .collect();
+    let remote_ip = request.remote_addr().map(|a| a.ip());
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body);
+    let creds = Creds::from_headers(&headers);
+    let api_path = strip_api_prefix(path);
+    let out = match (api_path, read) {
+        (_, Err(_)) => empty(400),
+        (_, Ok(_)) if body.len() as u64 > MAX_BODY => empty(413),
+        (None, Ok(_)) => empty(404),
+        (Some(api_path), Ok(_)) => {
+            let ctx = Context {
+                base_url: &shared.base_url,
+                issuer: &shared.issuer,
+            };
+            let incoming = Incoming {
+                method: &method,
+                path: api_path,
+                remote_ip,
+                body: &body,
+            };
+            handle(&mut lock(&shared.state), &ctx, &incoming, &creds)
+        }
+    };
+    lock(&shared.log).push(LoggedRequest::new(
+        &method,
+        api_path.unwrap_or(path),
+        &creds,
+        &body,
+        out.status,
+    ));
+    let _ = request.respond(to_response(out));
+}
+
+/// `/api/2.0/x/y` → `x/y` (the prefix case-insensitively).
+fn strip_api_prefix(path: &str) -> Option<&str> {
+    const PREFIX: &str = "/api/2.0/";
+    match (path.get(..PREFIX.len()), path.get(PREFIX.len()..)) {
+        (Some(head), Some(rest)) if head.eq_ignore_ascii_case(PREFIX) => Some(rest),
+        _ => None,
+    }
+}
+
+fn empty(status: u16) -> Outgoing {
+    Outgoing {
+        status,
+        body: Body::Empty,
+        set_cookies: Vec::new(),
+    }
+}
+
+fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn to_response(out: Outgoing) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let (content_type, data) = match out.body {
+        Body::Empty => (None, Vec::new()),
+        Body::Json(v) => (
+            Some("application/json; charset=utf-8"),
+            serde_json::to_vec(&v).unwrap_or_default(),
+        ),
+        Body::Problem(v) => (
+            Some("application/problem+json; charset=utf-8"),
+            serde_json::to_vec(&v).unwrap_or_default(),
+        ),
+    };
+    let mut response = tiny_http::Response::from_data(data).with_status_code(out.status);
+    if let Some(h) = content_type.and_then(|ct| header("Content-Type", ct)) {
+        response.add_header(h);
+    }
+    for cookie in &out.set_cookies {
+        if let Some(h) = header("Set-Cookie", cookie) {
+            response.add_header(h);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_prefix() {
+        assert_eq!(
+            strip_api_prefix("/api/2.0/settings/tfaapp"),
+            Some("settings/tfaapp")
+        );
+        assert_eq!(
+            strip_api_prefix("/API/2.0/people/@self"),
+            Some("people/@self")
+        );
+        assert_eq!(strip_api_prefix("/api/2.1/x"), None);
+        assert_eq!(strip_api_prefix("/"), None);
+        assert_eq!(strip_api_prefix("/api/2.0\u{e9}x"), None);
+    }
+}
