@@ -1229,3 +1229,27 @@ fn the_example_links_an_app_on_a_configured_portal_with_the_code_from_stdin() ->
     let _ = std::fs::remove_file(&qr);
     Ok(())
 }
+
+#[test]
+fn older_servers_answer_confirm_with_a_bare_url_and_the_key_in_a_cookie() -> TestResult {
+    let portal = Emulator::builder()
+        .time(T0)
+        .legacy_confirm_url(true)
+        .start()?;
+    let id = portal.add_user(NewUser::new("old@example.com", PASSWORD))?;
+    let client = client_for(&portal, &id);
+    let data = client.tfa().confirm()?.expect("confirm data");
+    assert_eq!(
+        data.cookie_name.as_deref(),
+        Some("asc_confirm_key_TfaActivation")
+    );
+    let ticket = ConfirmTicket::from_confirm_data(&data)?;
+    let setup = client.tfa().setup_with(&ticket)?;
+    assert!(
+        client
+            .tfa()
+            .validate_with(&ticket, code_for(&setup, &portal).expose())?
+            .first_activation
+    );
+    Ok(())
+}

@@ -862,7 +862,18 @@ fn own_confirm(
 /// `GET settings/tfaapp/confirm`.
 fn confirm(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Creds) -> Answer {
     let user = signed_in(state, creds)?;
-    let answer = match own_confirm(state, ctx, user, req.remote_ip).map_err(|e| internal(&e))? {
+    let own = own_confirm(state, ctx, user, req.remote_ip).map_err(|e| internal(&e))?;
+    if state.config.legacy_confirm_url {
+        // Older servers: a bare URL string, the key only in `Set-Cookie`.
+        return Ok(match own {
+            Some((url, Some((confirm_type, key)))) => {
+                ok(ctx, req, json!(url)).cookie(confirm_cookie(&confirm_type, &key))
+            }
+            Some((url, None)) => ok(ctx, req, json!(url)),
+            None => ok(ctx, req, json!("")),
+        });
+    }
+    let answer = match own {
         Some((url, Some((confirm_type, key)))) => json!({
             "url": url,
             "cookieName": format!("{CONFIRM_COOKIE_PREFIX}{confirm_type}"),

@@ -126,6 +126,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Answer `GET settings/tfaapp/confirm` as older servers do: a bare URL string, with the
+    /// key only in the `asc_confirm_key_<type>` cookie (`""` when TFA does not apply). Default:
+    /// `false` (`{url, cookieName, cookieValue}`).
+    pub fn legacy_confirm_url(mut self, legacy: bool) -> Self {
+        self.config.legacy_confirm_url = legacy;
+        self
+    }
+
     /// Code checks allowed per user within a minute before the brute-force lock (`403`); also
     /// the failed logins allowed per user name. Default: 5, the portal's default.
     pub fn attempt_limit(mut self, limit: u32) -> Self {
@@ -680,4 +688,56 @@ fn find(state: &State, user_id: &str) -> Result<usize> {
     state
         .user_index(user_id)
         .ok_or_else(|| Error::invalid_input("emulator user", "no member has this id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_sync() {
+        assert_send_sync::<Emulator>();
+        assert_send_sync::<LoggedRequest>();
+        assert_send_sync::<UserState>();
+        assert_send_sync::<NewUser>();
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let user = NewUser::new("a@b.c", "hunter2")
+            .secret(b"0123456789".to_vec())
+            .phone("+1 555 0100");
+        let dbg = format!("{user:?}");
+        assert!(!dbg.contains("hunter2") && !dbg.contains("0123456789") && !dbg.contains("555"));
+        let portal = Emulator::builder().time(1_700_000_000).start().unwrap();
+        let id = portal.add_user(user.linked()).unwrap();
+        let state = format!("{:?}", portal.user_state(&id).unwrap());
+        for code in portal.user_state(&id).unwrap().backup_codes {
+            assert!(!state.contains(code.code.expose()));
+        }
+        assert!(!state.contains("GAYTEMZUGU3DOOBZ"), "the base32 secret: {state}");
+        assert!(format!("{portal:?}").contains("127.0.0.1"));
+    }
+
+    #[test]
+    fn add_user_validates() {
+        let portal = Emulator::start().unwrap();
+        portal.add_user(NewUser::new("o@x.y", "p").owner()).unwrap();
+        for bad in [
+            NewUser::new("", "p"),
+            NewUser::new("n@x.y", ""),
+            NewUser::new("O@X.Y", "p"),
+            NewUser::new("o2@x.y", "p").owner(),
+            NewUser::new("s@x.y", "p").secret(Vec::new()),
+            NewUser::new("i@x.y", "p").id(" "),
+        ] {
+            let err = portal.add_user(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        }
+        assert!(portal.issue_api_key("nobody").is_err());
+        assert!(portal.user_state("nobody").is_none());
+        assert_eq!(portal.user_id("O@x.y").as_deref().map(str::len), Some(36));
+    }
 }

@@ -47,6 +47,8 @@ pub(crate) struct Config {
     pub(crate) session_lifetime: u64,
     /// The issuer in the `otpauth://` URI; `None`: the host of the base URL.
     pub(crate) issuer: Option<String>,
+    /// Answer `GET settings/tfaapp/confirm` with a bare URL string (older servers).
+    pub(crate) legacy_confirm_url: bool,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             window_steps: 10,
             session_lifetime: 20 * 24 * 3600,
             issuer: None,
+            legacy_confirm_url: false,
         }
     }
 }
