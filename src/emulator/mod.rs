@@ -717,7 +717,10 @@ mod tests {
         for code in portal.user_state(&id).unwrap().backup_codes {
             assert!(!state.contains(code.code.expose()));
         }
-        assert!(!state.contains("GAYTEMZUGU3DOOBZ"), "the base32 secret: {state}");
+        assert!(
+            !state.contains("GAYTEMZUGU3DOOBZ"),
+            "the base32 secret: {state}"
+        );
         assert!(format!("{portal:?}").contains("127.0.0.1"));
     }
 
