@@ -12,6 +12,9 @@
 //!   user for whom the authenticator app is mandatory, and runs the same flow against it, with
 //!   the crate computing the code as the app would.
 //!
+//! The QR image is written to `DOCSPACE_QR_PNG` if set, else to `docspace-tfa-setup-qr.png` in
+//! the temporary directory. Errors are printed on stderr with a non-zero exit status.
+//!
 //! The emulator needs the crate's `emulator` feature; the crate's dev-dependency on itself
 //! turns it on for examples, so no `--features` flag is needed.
 
