@@ -38,7 +38,10 @@ pub struct Auth<'c> {
 
 /// What `POST authentication` answered. Match on it: only
 /// [`Authenticated`](LoginOutcome::Authenticated) carries a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows no secret: not the token, the ticket's key, the manual key, nor a `key` in the
+/// SMS confirm URL.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoginOutcome {
     /// No second factor was needed: here is the session.
@@ -70,6 +73,35 @@ pub enum LoginOutcome {
         /// When the SMS code expires, as the server wrote it.
         expires: Option<String>,
     },
+}
+
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoginOutcome::Authenticated(session) => {
+                f.debug_tuple("Authenticated").field(session).finish()
+            }
+            LoginOutcome::TfaActivationRequired { ticket, tfa_key } => f
+                .debug_struct("TfaActivationRequired")
+                .field("ticket", ticket)
+                .field("tfa_key", tfa_key)
+                .finish(),
+            LoginOutcome::TfaCodeRequired { ticket } => f
+                .debug_struct("TfaCodeRequired")
+                .field("ticket", ticket)
+                .finish(),
+            LoginOutcome::SmsRequired {
+                confirm_url,
+                phone_noise,
+                expires,
+            } => f
+                .debug_struct("SmsRequired")
+                .field("confirm_url", &crate::confirm::redact_url(confirm_url))
+                .field("phone_noise", phone_noise)
+                .field("expires", expires)
+                .finish(),
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -284,11 +284,15 @@ impl Client {
         } else {
             1
         };
+        let redactions = self.redactions(&req);
         let mut attempt = 1;
         loop {
             let failure = match self.attempt(&req) {
-                Ok(reply) => return Ok(reply),
-                Err(f) => f,
+                Ok(mut reply) => {
+                    reply.redactions = redactions;
+                    return Ok(reply);
+                }
+                Err(f) => f.redacted(&redactions),
             };
             let wait = match (&failure, attempt < attempts) {
                 (_, false) => None,
@@ -390,9 +394,29 @@ impl Client {
                 operation: req.operation(),
                 value,
                 headers,
+                redactions: Redactions::default(),
             });
         }
         Err(Failure::Status(status_error(req, status, &headers, &bytes)))
+    }
+
+    /// The secret values `req` carries, which no text from the server may echo into an error:
+    /// the client's token, the ticket's key, and the secret fields of the JSON body (the code,
+    /// the password).
+    fn redactions(&self, req: &Request<'_>) -> Redactions {
+        let mut values = Vec::new();
+        if let Some(token) = &self.inner.token {
+            values.push(token.expose().to_owned());
+        }
+        if let Credential::Ticket(ticket) = req.credential {
+            values.push(ticket.key().expose().to_owned());
+        }
+        if let Some(body) = &req.body {
+            if let Ok(json) = serde_json::from_str::<Value>(body) {
+                collect_secret_fields(&json, &mut values);
+            }
+        }
+        Redactions::new(values)
     }
 
     /// Maps a transport error of `ureq` to ours.
@@ -432,6 +456,15 @@ enum Failure {
 }
 
 impl Failure {
+    /// The same failure with every secret of the request removed from its texts.
+    fn redacted(self, redactions: &Redactions) -> Failure {
+        match self {
+            Failure::BeforeResponse(e) => Failure::BeforeResponse(redactions.error(e)),
+            Failure::Status(e) => Failure::Status(redactions.error(e)),
+            Failure::Final(e) => Failure::Final(redactions.error(e)),
+        }
+    }
+
     fn into_error(self) -> Error {
         match self {
             Failure::BeforeResponse(e) | Failure::Status(e) | Failure::Final(e) => e,
@@ -633,6 +666,8 @@ pub(crate) struct Reply {
     /// The unwrapped value (`Null` when absent or the body was empty).
     pub(crate) value: Value,
     headers: HeaderMap,
+    /// The request's secrets, removed from decode errors.
+    redactions: Redactions,
 }
 
 impl Reply {
@@ -678,12 +713,12 @@ impl Reply {
     /// every string replaced by `"…"`. An answer of the wrong shape can carry a secret without
     /// a key that names it (`["user@example.com", "JBSWY3DP…"]`).
     pub(crate) fn decode_error(&self, expected: &'static str, reason: String) -> Error {
-        Error::Decode {
+        self.redactions.error(Error::Decode {
             operation: self.operation.clone(),
             expected,
             reason: scrub(&reason),
             snippet: bounded(&skeleton(&self.value)),
-        }
+        })
     }
 
     /// The values of all `Set-Cookie` headers.
@@ -788,6 +823,115 @@ pub(crate) fn classify(
         429 => ErrorKind::RateLimited,
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::UnexpectedStatus,
+    }
+}
+
+/// The shortest value [`Redactions`] removes: shorter ones would blank out ordinary text.
+const MIN_REDACTED_CHARS: usize = 4;
+
+/// Secret values that a request carried, to be removed from every text the server sent back
+/// (error messages, body snippets, a redirect's `Location`) before it reaches an [`Error`].
+///
+/// [`scrub`] hides the values of JSON fields named like secrets; this catches the rest: a
+/// message that quotes the code (`Incorrect code 123456`), an HTML error page that echoes the
+/// request, a redirect that repeats `authentication/{code}`, a plain-text body quoting the token.
+#[derive(Default)]
+pub(crate) struct Redactions(Vec<String>);
+
+impl Redactions {
+    /// From the raw values: each also percent-encoded, longest first, short ones dropped.
+    fn new(raw: Vec<String>) -> Redactions {
+        let mut values = Vec::with_capacity(raw.len() * 2);
+        for value in raw {
+            if value.chars().count() < MIN_REDACTED_CHARS {
+                continue;
+            }
+            let encoded =
+                percent_encoding::utf8_percent_encode(&value, crate::confirm::QUERY_VALUE)
+                    .to_string();
+            if encoded != value {
+                values.push(encoded);
+            }
+            values.push(value);
+        }
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        Redactions(values)
+    }
+
+    /// `text` with every value replaced by `***`, and a value cut off at the end of a bounded
+    /// snippet (`…`) hidden too.
+    fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for value in &self.0 {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), "***");
+            }
+        }
+        if let Some(head) = out.strip_suffix('…') {
+            let cut = self.0.iter().find_map(|value| {
+                value
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .skip(MIN_REDACTED_CHARS)
+                    .chain(std::iter::once(value.len()))
+                    .filter(|&i| head.ends_with(&value[..i]))
+                    .last()
+            });
+            if let Some(len) = cut {
+                out = format!("{}***…", &head[..head.len() - len]);
+            }
+        }
+        out
+    }
+
+    /// `e` with every text that came from the server redacted.
+    fn error(&self, mut e: Error) -> Error {
+        if self.0.is_empty() {
+            return e;
+        }
+        match &mut e {
+            Error::Status {
+                message, snippet, ..
+            } => {
+                if let Some(m) = message {
+                    *m = self.apply(m);
+                }
+                *snippet = self.apply(snippet);
+            }
+            Error::Redirect {
+                location: Some(location),
+                ..
+            } => *location = self.apply(location),
+            Error::Decode {
+                reason, snippet, ..
+            } => {
+                *reason = self.apply(reason);
+                *snippet = self.apply(snippet);
+            }
+            _ => {}
+        }
+        e
+    }
+}
+
+/// Collects the string values of secret fields ([`SECRET_FIELDS`]) anywhere in `value`.
+fn collect_secret_fields(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s)
+                        if SECRET_FIELDS.contains(&k.to_ascii_lowercase().as_str()) =>
+                    {
+                        out.push(s.clone())
+                    }
+                    _ => collect_secret_fields(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secret_fields(v, out)),
+        _ => {}
     }
 }
 
@@ -957,8 +1101,11 @@ pub mod fuzzing {
         let reply = Reply {
             operation: "GET settings/tfaapp/setup".to_owned(),
             value,
-            body: body.to_vec(),
             headers,
+            redactions: Redactions::new(vec![String::from_utf8_lossy(body)
+                .chars()
+                .take(8)
+                .collect()]),
         };
         fn show<T: fmt::Debug>(r: Result<T>) {
             match r {
@@ -966,11 +1113,12 @@ pub mod fuzzing {
                 Err(e) => drop(format!("{e} {e:?}")),
             }
         }
-        show(reply.decode::<crate::SetupCode>("setup code"));
-        show(reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods"));
-        show(reply.decode::<crate::ConfirmData>("confirm data"));
-        show(reply.decode::<Vec<crate::BackupCode>>("list of backup codes"));
-        show(reply.decode::<crate::Me>("user"));
+        show(reply.decode::<crate::SetupCode>("setup code", Shape::Object));
+        show(reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods", Shape::ListOfObjects));
+        show(reply.decode::<crate::ConfirmData>("confirm data", Shape::Object));
+        show(reply.decode::<Vec<crate::BackupCode>>("list of backup codes", Shape::ListOfObjects));
+        show(reply.decode::<crate::Me>("user", Shape::Object));
+        show(reply.decode_bool());
         show(crate::auth::outcome(&reply));
         let _ = reply.set_cookies().count();
     }

@@ -252,9 +252,43 @@ impl fmt::Debug for ConfirmTicket {
             .field("confirm_type", &self.confirm_type)
             .field("uid", &self.uid)
             .field("key", &self.key)
-            .field("url", &self.url)
+            .field("url", &self.url.as_deref().map(redact_url))
             .finish()
     }
+}
+
+/// Query parameters whose values [`redact_url`] hides (a confirm link may carry its key).
+const SECRET_PARAMS: &[&str] = &["key", "token", "code", "secret", "password"];
+
+/// A URL for `Debug` output: the values of `key`, `token`, `code`, `secret` and `password`
+/// query parameters replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((head, rest)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let (query, fragment) = match rest.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (rest, None),
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _))
+                if SECRET_PARAMS
+                    .iter()
+                    .any(|p| decode_component(name).eq_ignore_ascii_case(p)) =>
+            {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    let mut out = format!("{head}?{}", query.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 /// Splits `a=1&b=2` into decoded pairs (`+` is a space, as in HTML forms).
@@ -343,6 +377,16 @@ mod tests {
         assert_eq!(t.uid(), "a-b");
         assert_eq!(t.key().expose(), "x+y");
         assert!(t.is_tfa_auth());
+    }
+
+    #[test]
+    fn redact_url_hides_secret_parameters() {
+        assert_eq!(
+            redact_url("https://p/c?type=T&uid=u&key=k1%2B&Token=t#f"),
+            "https://p/c?type=T&uid=u&key=***&Token=***#f"
+        );
+        assert_eq!(redact_url("https://p/c"), "https://p/c");
+        assert_eq!(redact_url("/c?k%65y=x&uid"), "/c?k%65y=***&uid");
     }
 
     #[test]

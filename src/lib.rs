@@ -111,6 +111,10 @@ mod tfa;
 pub mod totp;
 
 pub use auth::{Auth, LoginOutcome};
+/// The answer-handling path without the network, for `fuzz/` only (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use client::fuzzing;
 pub use client::{
     unwrap_envelope, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, USER_AGENT,

@@ -217,7 +217,7 @@ impl TfaPolicy {
 ///
 /// Turn it into a ticket for setup and validate with
 /// [`ConfirmTicket::from_confirm_data`](crate::ConfirmTicket::from_confirm_data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ConfirmData {
@@ -230,6 +230,17 @@ pub struct ConfirmData {
     /// The confirm key.
     #[serde(default)]
     pub cookie_value: Option<Secret>,
+}
+
+impl fmt::Debug for ConfirmData {
+    /// The URL with a `key` in its query hidden, as the key itself.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmData")
+            .field("url", &crate::confirm::redact_url(&self.url))
+            .field("cookie_name", &self.cookie_name)
+            .field("cookie_value", &self.cookie_value)
+            .finish()
+    }
 }
 
 /// One backup code from `GET settings/tfaappcodes` or `PUT settings/tfaappnewcodes`.

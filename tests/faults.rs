@@ -537,7 +537,8 @@ fn a_302_to_another_host_is_an_error_and_no_credential_leaves_the_origin() {
     let client = faulty_client(&origin);
     let ticket = ticket();
 
-    let calls: Vec<(&str, Box<dyn Fn() -> Result<String, Error>>)> = vec![
+    type Call<'a> = Box<dyn Fn() -> Result<String, Error> + 'a>;
+    let calls: Vec<(&str, Call)> = vec![
         (
             "bearer GET",
             Box::new(|| client.tfa().setup().map(|s| s.account)),
