@@ -182,11 +182,16 @@ impl OtpAuthUri {
                 });
                 match stripped {
                     Some(account) => (None, account.trim_start().to_owned()),
-                    None => (None, label.into_owned()),
+                    // Trimmed like an account after `issuer:`, so that `to_uri` round-trips.
+                    None => (None, label.trim_start().to_owned()),
                 }
             }
         };
-        let issuer = issuer_param.or(label_issuer).unwrap_or_default();
+        // A blank issuer is no issuer (`to_uri` writes none), so that the URI round-trips.
+        let issuer = issuer_param
+            .or(label_issuer)
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or_default();
 
         let digits = match params.digits {
             None => None,
