@@ -32,13 +32,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit of a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Idle keep-alive connections the pool keeps (all to the one portal).
+const MAX_IDLE_CONNECTIONS: usize = 16;
+
 /// How many characters of a body an error message may quote.
 const SNIPPET_CHARS: usize = 200;
 
 /// A blocking client for the DocSpace TFA API.
 ///
-/// Cheap to clone: clones share one `ureq` agent, and so one keep-alive connection pool.
-/// `Client` is `Send + Sync`; share it between threads freely.
+/// Cheap to clone: clones share one `ureq` agent, and so one keep-alive connection pool, which
+/// keeps up to 16 idle connections to the portal. `Client` is `Send + Sync`; share it between
+/// threads freely.
 ///
 /// ```no_run
 /// use docspace_tfa::Client;
@@ -194,6 +198,11 @@ impl ClientBuilder {
             .user_agent(USER_AGENT)
             .timeout_connect(Some(self.connect_timeout))
             .timeout_global(Some(self.timeout))
+            // ureq keeps 3 idle connections per host by default; a client talks to one host,
+            // often from several threads, and would otherwise open a new connection for most
+            // calls once more than 3 threads share it.
+            .max_idle_connections(MAX_IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .build();
         Ok(Client {
             inner: Arc::new(Inner {
