@@ -383,14 +383,19 @@ impl Client {
                 location: header_str(&headers, "location").map(str::to_owned),
             }));
         }
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(self.inner.max_response_bytes)
-            .read_to_vec()
-            .map_err(|e| Failure::Final(self.transport_error(req, e)))?;
+        let success = (200..300).contains(&status);
+        let limit = self.inner.max_response_bytes;
+        let bytes = match response.body_mut().with_config().limit(limit).read_to_vec() {
+            Ok(bytes) => bytes,
+            // An error status is classified by its status: an oversized error page (a proxy's)
+            // must neither hide it nor keep a 502 or 503 from being retried.
+            Err(ureq::Error::BodyExceedsLimit(_)) if !success => {
+                format!("[the body exceeded the limit of {limit} bytes]").into_bytes()
+            }
+            Err(e) => return Err(Failure::Final(self.transport_error(req, e))),
+        };
 
-        if (200..300).contains(&status) {
+        if success {
             let value = parse_success_body(&bytes).map_err(|reason| {
                 Failure::Final(Error::Decode {
                     operation: req.operation(),

@@ -507,6 +507,45 @@ fn an_endless_body_without_length_stops_at_the_limit() {
 }
 
 #[test]
+fn an_error_page_over_the_limit_keeps_its_status_and_is_retried() {
+    let page = format!("<html>{}</html>", "x".repeat(8 * 1024));
+    let server = first_then(
+        http(503, &[("Content-Type", "text/html")], page.as_bytes()),
+        json_200(&setup_json()),
+    );
+    let client = Client::builder()
+        .base_url(server.url())
+        .token(TOKEN)
+        .timeout(TIMEOUT)
+        .max_response_bytes(4096)
+        .retry(quick_retries())
+        .build()
+        .unwrap();
+    let (setup, _) = within(retried_budget(), || client.tfa().setup());
+    assert!(setup.is_ok(), "{setup:?}");
+    assert_eq!(server.requests(), 2);
+
+    let server = FaultServer::always(move || {
+        Action::Write(http(502, &[("Content-Type", "text/html")], page.as_bytes()))
+    });
+    let client = Client::builder()
+        .base_url(server.url())
+        .token(TOKEN)
+        .timeout(TIMEOUT)
+        .max_response_bytes(4096)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+    assert_eq!(err.status(), Some(502));
+    assert!(
+        err.to_string().contains("exceeded the limit of 4096 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_default_limit_is_four_mib() {
     assert_eq!(docspace_tfa::DEFAULT_MAX_RESPONSE_BYTES, 4 * 1024 * 1024);
     let just_over = format!(
