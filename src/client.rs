@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use ureq::http::{HeaderMap, Method, Uri};
 
@@ -326,8 +326,13 @@ impl Client {
 
     /// One attempt: build the request, send it, read and check the answer.
     fn attempt(&self, req: &Request<'_>) -> std::result::Result<Reply, Failure> {
-        let url = format!("{}/api/2.0/{}", self.inner.base_url, req.path);
-        let uri: Uri = url.parse().map_err(|_| {
+        let base = &self.inner.base_url;
+        let mut url = String::with_capacity(base.len() + "/api/2.0/".len() + req.path.len());
+        url.push_str(base);
+        url.push_str("/api/2.0/");
+        url.push_str(&req.path);
+        // From the owned String: `http` keeps its bytes instead of copying them.
+        let uri = Uri::try_from(url).map_err(|_| {
             Failure::Final(Error::invalid_input(
                 "request path",
                 format!("{} does not form a valid URL", req.operation()),
@@ -355,12 +360,12 @@ impl Client {
                 builder = builder.header("Confirm", ticket.header_value());
             }
         }
-        let body = match &req.body {
+        let body: &[u8] = match &req.body {
             Some(json) => {
                 builder = builder.header("Content-Type", "application/json");
-                json.as_bytes().to_vec()
+                json.as_bytes()
             }
-            None => Vec::new(),
+            None => &[],
         };
         let request = builder.body(body).map_err(|_| {
             Failure::Final(Error::invalid_input(
@@ -368,14 +373,16 @@ impl Client {
                 format!("{}: a header value is not valid HTTP", req.operation()),
             ))
         })?;
-        let mut response = self
+        let response = self
             .inner
             .agent
             .run(request)
             .map_err(|e| Failure::BeforeResponse(self.transport_error(req, e)))?;
 
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        // Taken apart, so that the headers move into the reply instead of being cloned.
+        let (parts, mut answer) = response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
         if (300..400).contains(&status) {
             return Err(Failure::Final(Error::Redirect {
                 operation: req.operation(),
@@ -385,7 +392,7 @@ impl Client {
         }
         let success = (200..300).contains(&status);
         let limit = self.inner.max_response_bytes;
-        let bytes = match response.body_mut().with_config().limit(limit).read_to_vec() {
+        let bytes = match answer.with_config().limit(limit).read_to_vec() {
             Ok(bytes) => bytes,
             // An error status is classified by its status: an oversized error page (a proxy's)
             // must neither hide it nor keep a 502 or 503 from being retried.
@@ -754,9 +761,34 @@ fn parse_success_body(bytes: &[u8]) -> std::result::Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
+    // The usual answer, the portal's envelope with `response`: one pass that builds only the
+    // `response` value and skips `links`, `count` and the rest without allocating. Anything
+    // else (a bare value, no or a null `response`, an unknown or repeated key, bad JSON) takes
+    // the general path, which gives the same value or the error.
+    if let Ok(Envelope {
+        response: Some(value),
+        ..
+    }) = serde_json::from_str::<Envelope>(text)
+    {
+        return Ok(value);
+    }
     let value: Value =
         serde_json::from_str(text).map_err(|e| format!("the body is not JSON ({e})"))?;
     Ok(unwrap_envelope(value))
+}
+
+/// A success envelope with only the keys a portal sends; all but `response` are skipped.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the skipped keys are named only so that they are allowed
+struct Envelope {
+    response: Option<Value>,
+    count: Option<IgnoredAny>,
+    total: Option<IgnoredAny>,
+    links: Option<IgnoredAny>,
+    status: Option<IgnoredAny>,
+    #[serde(rename = "statusCode")]
+    status_code: Option<IgnoredAny>,
 }
 
 /// Unwraps `{"response": …, "status": 0, …}`. A body without the envelope is taken as the
@@ -1209,6 +1241,33 @@ mod tests {
             unwrap_envelope(json!({"account": "a"})),
             json!({"account": "a"})
         );
+    }
+
+    #[test]
+    fn the_envelope_fast_path_agrees_with_unwrap_envelope() {
+        for body in [
+            r#"{"response":true,"count":1,"links":[{"href":"h","action":"POST"}],"status":0,"statusCode":200}"#,
+            r#"{"response":[{"id":"app"}],"count":1,"total":1,"status":0,"statusCode":200}"#,
+            r#"{"response":null,"count":0,"status":0,"statusCode":200}"#,
+            r#"{"count":0,"links":[],"status":0,"statusCode":200}"#,
+            r#"{"response":1,"response":2,"status":0}"#,
+            r#"{"response":{"a":1},"extra":true}"#,
+            r#"{"resp\u006fnse":"escaped","status":0}"#,
+            r#"{"account":"a","manualEntryKey":"K"}"#,
+            r#"{"count":1}"#,
+            "true",
+            r#"["a"]"#,
+        ] {
+            let general = unwrap_envelope(serde_json::from_str(body).unwrap());
+            assert_eq!(
+                parse_success_body(body.as_bytes()).unwrap(),
+                general,
+                "{body}"
+            );
+        }
+        for bad in [r#"{"response":true,"links":["#, r#"{"response":true} x"#] {
+            assert!(parse_success_body(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 
     #[test]
