@@ -1,0 +1,102 @@
+//! Timing helpers: wall clock, the CPU time of the calling thread, medians.
+
+use std::time::{Duration, Instant};
+
+/// CPU time (user + system) the calling thread has used, in nanoseconds.
+///
+/// `/proc/thread-self/schedstat` (nanoseconds) where the kernel has it, else the thread's
+/// `utime + stime` from `/proc/thread-self/stat` (clock ticks of 10 ms: `USER_HZ` is 100 on
+/// Linux). `None` off Linux. Per thread, so that the in-process server's threads are not
+/// counted as the client's.
+pub fn thread_cpu_ns() -> Option<u64> {
+    if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat") {
+        if let Some(ns) = s.split_whitespace().next().and_then(|v| v.parse().ok()) {
+            return Some(ns);
+        }
+    }
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields after its `)` are plain.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000_000)
+}
+
+/// One timed run of `calls` calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub calls: usize,
+    pub wall: Duration,
+    /// Client CPU time of the run, when it could be read.
+    pub cpu_ns: Option<u64>,
+}
+
+impl Sample {
+    pub fn per_sec(&self) -> f64 {
+        self.calls as f64 / self.wall.as_secs_f64()
+    }
+
+    pub fn wall_us(&self) -> f64 {
+        self.wall.as_secs_f64() * 1e6 / self.calls as f64
+    }
+
+    pub fn cpu_us(&self) -> Option<f64> {
+        self.cpu_ns.map(|ns| ns as f64 / 1e3 / self.calls as f64)
+    }
+}
+
+/// Runs `call` `calls` times on this thread and times it (wall and this thread's CPU).
+pub fn run<E: std::fmt::Display>(
+    calls: usize,
+    mut call: impl FnMut() -> Result<(), E>,
+) -> Result<Sample, String> {
+    let cpu0 = thread_cpu_ns();
+    let t0 = Instant::now();
+    for i in 0..calls {
+        call().map_err(|e| format!("call {i} failed: {e}"))?;
+    }
+    let wall = t0.elapsed();
+    let cpu_ns = match (cpu0, thread_cpu_ns()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    Ok(Sample {
+        calls,
+        wall,
+        cpu_ns,
+    })
+}
+
+/// The median of some samples by calls per second (the lower middle for an even count).
+pub fn median_sample(samples: &[Sample]) -> Sample {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.per_sec().total_cmp(&b.per_sec()));
+    sorted[(sorted.len() - 1) / 2]
+}
+
+/// The median of some values (the mean of the two middle ones for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The `p`-th percentile (0–100) by nearest rank.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}

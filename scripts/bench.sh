@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The benchmark of issue 8, every figure of docs/performance.md from one command:
+#
+#   scripts/bench.sh [bench options]      e.g. scripts/bench.sh --calls 5000 --rounds 5
+#
+# 1. prints the machine (CPU, cores, memory, rustc, load);
+# 2. builds the CLI and the benchmark in release and runs `examples/bench` (per-call overhead,
+#    connection reuse, threads, CLI cold start, vs plain ureq and the seed's Python); options
+#    after the script name go to it (see examples/bench/main.rs);
+# 3. measures the footprint: unique crates per feature (`cargo tree`), the size of the
+#    stripped CLI, and clean release build times of this library and of a bare
+#    ureq + serde + serde_json + thiserror crate, in scratch target directories, alternating.
+#
+# Environment: BENCH_BUILD_ROUNDS (clean builds of each crate, default 2; 0 skips them),
+# BENCH_PROFILES=1 (also sizes the CLI with size-tuned release settings, in a scratch
+# directory), BENCH_SCRATCH (default target/bench-scratch; removed and recreated).
+# Needs cargo, and for some rows python3 and /usr/bin/time; nothing is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+root=$(pwd)
+scratch=${BENCH_SCRATCH:-$root/target/bench-scratch}
+rounds=${BENCH_BUILD_ROUNDS:-2}
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+echo "# Machine"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) cores)"
+echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+echo "- kernel: $(uname -sr)"
+echo "- $(rustc -V); $(cargo -V)"
+echo "- load average before building: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+echo "(building the CLI and the benchmark in release…)" >&2
+cargo build --quiet --release --features cli --bin docspace-tfa
+cargo build --quiet --release --example bench
+target/release/examples/bench --cli target/release/docspace-tfa "$@"
+
+echo
+echo "## 5. Footprint"
+echo
+rm -rf "$scratch"
+mkdir -p "$scratch/bare/src"
+# The bare crate: the four dependencies with the features this crate uses, the same lock file.
+cat > "$scratch/bare/Cargo.toml" <<'EOF'
+[package]
+name = "bare-ureq"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+ureq = "3.5"
+serde = { version = "1.0.200", features = ["derive"] }
+serde_json = "1"
+thiserror = "2"
+
+[workspace]
+EOF
+cat > "$scratch/bare/src/lib.rs" <<'EOF'
+//! What a hand-rolled client starts from: one call, a typed answer, an error type.
+
+/// The answer.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct Answer {
+    /// The value.
+    pub response: bool,
+}
+
+/// The error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Transport.
+    #[error("transport: {0}")]
+    Transport(#[from] ureq::Error),
+    /// JSON.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// One call.
+pub fn validate(url: &str, code: &str) -> Result<Answer, Error> {
+    let body = serde_json::to_vec(&serde_json::json!({ "code": code }))?;
+    let mut response = ureq::post(url).header("Content-Type", "application/json").send(&body[..])?;
+    Ok(serde_json::from_slice(&response.body_mut().read_to_vec()?)?)
+}
+EOF
+cp Cargo.lock "$scratch/bare/Cargo.lock"
+
+count() { sort -u | wc -l | tr -d ' '; }
+tree() { cargo tree -e normal --prefix none --no-dedupe "$@"; }
+default_tree=$(tree)
+async_hits=$(printf '%s\n' "$default_tree" | grep -cE '^(tokio|hyper|futures|async-[a-z-]*|mio|smol) ' || true)
+echo "| dependency tree (\`cargo tree -e normal --prefix none --no-dedupe … \| sort -u \| wc -l\`) | unique lines |"
+echo "|---|---:|"
+echo "| docspace-tfa, default features | $(printf '%s\n' "$default_tree" | count) |"
+for f in totp cli emulator; do
+  echo "| docspace-tfa, --features $f | $(tree --features "$f" | count) |"
+done
+echo "| docspace-tfa, --all-features | $(tree --all-features | count) |"
+echo "| bare ureq + serde + serde_json + thiserror | $(tree --manifest-path "$scratch/bare/Cargo.toml" --offline | count) |"
+echo
+echo "Async runtime crates (tokio, hyper, futures, async-*, mio, smol) in the default tree: $async_hits."
+echo
+
+cli=target/release/docspace-tfa
+cp "$cli" "$scratch/docspace-tfa.stripped"
+strip "$scratch/docspace-tfa.stripped"
+size_of() { stat -c %s "$1"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB (%d bytes)", b / 1048576, b }'; }
+echo "| CLI binary (release, \`cargo build --release --features cli\`) | size |"
+echo "|---|---:|"
+echo "| as built | $(mib "$(size_of "$cli")") |"
+echo "| stripped (\`strip\`) | $(mib "$(size_of "$scratch/docspace-tfa.stripped")") |"
+if [ "${BENCH_PROFILES:-0}" = 1 ]; then
+  echo "(building the CLI with size-tuned release settings…)" >&2
+  CARGO_TARGET_DIR="$scratch/target-tuned" CARGO_PROFILE_RELEASE_STRIP=true \
+    CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_PROFILE_RELEASE_PANIC=abort \
+    cargo build --quiet --release --features cli --bin docspace-tfa
+  echo "| stripped, lto = true, codegen-units = 1, panic = \"abort\" | $(mib "$(size_of "$scratch/target-tuned/release/docspace-tfa")") |"
+  CARGO_TARGET_DIR="$scratch/target-tuned" CARGO_PROFILE_RELEASE_STRIP=true \
+    CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+    cargo build --quiet --release --features cli --bin docspace-tfa
+  echo "| … and opt-level = \"s\" | $(mib "$(size_of "$scratch/target-tuned/release/docspace-tfa")") |"
+fi
+echo
+
+if [ "$rounds" -gt 0 ]; then
+  echo "(clean release builds, $rounds round(s) of each crate, alternating…)" >&2
+  bare_times=()
+  lib_times=()
+  build_bare() {
+    rm -rf "$scratch/target-bare"
+    local t0; t0=$(now)
+    CARGO_TARGET_DIR="$scratch/target-bare" cargo build --quiet --release --offline \
+      --manifest-path "$scratch/bare/Cargo.toml"
+    bare_times+=("$(secs "$t0" "$(now)")")
+  }
+  build_lib() {
+    rm -rf "$scratch/target-lib"
+    local t0; t0=$(now)
+    CARGO_TARGET_DIR="$scratch/target-lib" cargo build --quiet --release --offline --lib
+    lib_times+=("$(secs "$t0" "$(now)")")
+  }
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  for ((i = 0; i < rounds; i++)); do
+    if ((i % 2 == 0)); then build_bare; build_lib; else build_lib; build_bare; fi
+  done
+  med() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  bare_med=$(med "${bare_times[@]}")
+  lib_med=$(med "${lib_times[@]}")
+  echo "| clean release build (\`cargo build --release\`, empty target dir, $(nproc) jobs) | runs (s) | median (s) |"
+  echo "|---|---|---:|"
+  echo "| bare ureq + serde + serde_json + thiserror | ${bare_times[*]} | $bare_med |"
+  echo "| docspace-tfa library, default features | ${lib_times[*]} | $lib_med |"
+  echo "| ratio (library ÷ bare) | | $(awk -v a="$lib_med" -v b="$bare_med" 'BEGIN { printf "%.3f", a / b }') |"
+  echo
+  echo "Load average before / after the builds: $load0 / $(cut -d' ' -f1-3 /proc/loadavg)."
+fi
+rm -rf "$scratch/target-bare" "$scratch/target-lib" "$scratch/target-tuned"
