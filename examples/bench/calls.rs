@@ -72,6 +72,27 @@ pub fn plain_agent() -> ureq::Agent {
         .into()
 }
 
+/// [`plain_agent`] trusting only the benchmark's test CA, for the HTTPS rows. The SDK
+/// cannot be pointed at a private CA (it trusts the WebPKI roots), so HTTPS is measured with
+/// plain `ureq`: the same agent machinery, without the SDK's few microseconds per call.
+pub fn plain_agent_tls() -> Result<ureq::Agent, String> {
+    let ca = ureq::tls::Certificate::from_pem(crate::server::CA_PEM).map_err(|e| e.to_string())?;
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+        .build();
+    Ok(ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .timeout_connect(Some(DEFAULT_CONNECT_TIMEOUT))
+        .timeout_global(Some(DEFAULT_TIMEOUT))
+        .max_idle_connections(SDK_IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(SDK_IDLE_CONNECTIONS)
+        .tls_config(tls)
+        .build()
+        .into())
+}
+
 /// What a careful user writes by hand with `ureq`: the seed's requests, typed answers.
 pub struct Plain {
     pub agent: ureq::Agent,

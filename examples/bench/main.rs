@@ -1,5 +1,6 @@
-//! The benchmark of issue 8: per-call overhead, connection reuse, threads and CLI cold start,
-//! side by side with plain `ureq` and with the seed page's Python example.
+//! The benchmark of issue 8: per-call overhead, connection reuse (over HTTP and HTTPS),
+//! threads and CLI cold start, side by side with plain `ureq` and with the seed page's Python
+//! example.
 //!
 //! ```text
 //! scripts/bench.sh                                   # everything, footprint included (THE command)
@@ -29,8 +30,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use calls::{plain_agent, sdk_call, sdk_client, Op, Plain};
-use measure::{median, median_sample, percentile, run, Sample};
+use calls::{plain_agent, plain_agent_tls, sdk_call, sdk_client, Op, Plain};
+use measure::{median, median_sample, percentile, process_cpu_ns, run, Sample};
 use server::{Mode, Server};
 
 /// The manual key the cold-start runs compute codes for.
@@ -486,6 +487,73 @@ fn fresh(opts: &Opts, results: &mut Results) -> Result<(), String> {
          ÷ this row's. Median of {rounds} runs of {n} calls."
     );
     println!();
+    fresh_tls(opts, results)
+}
+
+/// Section 2b: the same over HTTPS, where a new connection costs a TLS handshake.
+fn fresh_tls(opts: &Opts, results: &mut Results) -> Result<(), String> {
+    println!("### 2b. The same over HTTPS (plain ureq; validate)");
+    println!();
+    let n = opts.fresh_calls();
+    let rounds = opts.rounds.min(3);
+    let keep = Server::start_tls(Mode::KeepAlive, 0)?;
+    let close = Server::start_tls(Mode::Close, 0)?;
+    let pooled = Plain::new(&keep.url(), plain_agent_tls()?);
+    let close_plain = Plain::new(&close.url(), plain_agent_tls()?);
+    let op = Op::Validate;
+    run(opts.calls.min(200), || pooled.call(op))?;
+    run(n.min(20), || close_plain.call(op))?;
+    println!("| variant | call | calls/s | wall µs/call | client CPU µs/call | new connections/call | HTTPS keep-alive ÷ this |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let mut pooled_samples = Vec::new();
+    let mut close_samples = Vec::new();
+    let mut new_agent_samples = Vec::new();
+    let before = (keep.connections(), close.connections());
+    for _ in 0..rounds {
+        pooled_samples.push(run(opts.calls, || pooled.call(op))?);
+        close_samples.push(run(n, || close_plain.call(op))?);
+        new_agent_samples.push(run(n, || {
+            Plain::new(&keep.url(), plain_agent_tls()?).call(op)
+        })?);
+    }
+    let keep_opened = keep.connections() - before.0;
+    let close_opened = close.connections() - before.1;
+    let p = median_sample(&pooled_samples);
+    let c = median_sample(&close_samples);
+    let a = median_sample(&new_agent_samples);
+    // Fresh agents opened one connection per call on the keep-alive server too.
+    let pooled_conns = keep_opened.saturating_sub(n * rounds);
+    row(
+        "plain ureq over HTTPS, shared Agent, keep-alive",
+        op,
+        &p,
+        pooled_conns as f64 / (opts.calls * rounds) as f64,
+        Some(&p),
+    );
+    row(
+        "plain ureq over HTTPS, shared Agent, server closes (TLS resumption possible)",
+        op,
+        &c,
+        close_opened as f64 / (n * rounds) as f64,
+        Some(&p),
+    );
+    row(
+        "plain ureq over HTTPS, a new Agent per call (full handshake)",
+        op,
+        &a,
+        1.0,
+        Some(&p),
+    );
+    results.fresh.insert(("tls-pooled", op.name()), p);
+    results.fresh.insert(("tls-conn-close", op.name()), c);
+    results.fresh.insert(("tls-new-agent", op.name()), a);
+    println!();
+    println!(
+        "A portal is reached over HTTPS only (the SDK refuses plain http:// except to loopback), \
+         so these rows are the realistic cost of not reusing connections; a real network adds \
+         1–2 round trips per new connection on top."
+    );
+    println!();
     Ok(())
 }
 
@@ -498,8 +566,8 @@ fn threads(opts: &Opts) -> Result<(), String> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    println!("| threads | calls/s | vs 1 thread | wall µs/call | client CPU µs/call | new connections | ");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| threads | calls/s | vs 1 thread | wall µs/call | client CPU µs/call | process CPU µs/call (client + server) | new connections |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut one = None;
     for t in [1usize, 2, 4, 8] {
         let per_thread = (opts.calls / t).max(1);
@@ -507,26 +575,33 @@ fn threads(opts: &Opts) -> Result<(), String> {
         let mut opened = 0;
         // Warm the pool with this many threads first.
         threaded(&client, t, per_thread.min(50))?;
+        let cpu0 = process_cpu_ns();
         for _ in 0..opts.rounds.min(3) {
             let before = server.connections();
             samples.push(threaded(&client, t, per_thread)?);
             opened += server.connections() - before;
         }
+        let calls: usize = samples.iter().map(|s| s.calls).sum();
+        let process_us = cpu0
+            .zip(process_cpu_ns())
+            .map(|(a, b)| b.saturating_sub(a) as f64 / 1e3 / calls as f64);
         let s = median_sample(&samples);
         let base = *one.get_or_insert(s.per_sec());
         println!(
-            "| {t} | {:.0} | {:.2}× | {:.1} | {} | {opened} |",
+            "| {t} | {:.0} | {:.2}× | {:.1} | {} | {} | {opened} |",
             s.per_sec(),
             s.per_sec() / base,
             s.wall_us(),
             fmt_opt(s.cpu_us(), 1),
+            fmt_opt(process_us, 1),
         );
     }
     println!();
     println!(
         "{cores} cores for the client threads and the server's connection threads together. \
          \"new connections\": opened during the timed runs (the SDK's pool keeps up to 16 idle \
-         connections; ureq's default is 3 per host). CPU: the sum over the client threads."
+         connections; ureq's default is 3 per host). Client CPU: the sum over the client threads; \
+         process CPU: the whole process (client and server threads, 10 ms ticks) over all runs."
     );
     println!();
     Ok(())
@@ -907,6 +982,18 @@ fn targets(opts: &Opts, python: Option<&Python>, r: &Results) {
             println!(
                 "| pooled ≥ 3 × fresh ({}, {what}) | {ratio:.1} × | {} |",
                 op.name(),
+                verdict(ratio >= 3.0)
+            );
+        }
+    }
+    if let Some(p) = r.fresh.get(&("tls-pooled", "validate")) {
+        for (key, what) in [
+            ("tls-conn-close", "HTTPS, Connection: close"),
+            ("tls-new-agent", "HTTPS, a new Agent per call"),
+        ] {
+            let ratio = p.per_sec() / r.fresh[&(key, "validate")].per_sec();
+            println!(
+                "| pooled ≥ 3 × fresh (validate, {what}) | {ratio:.1} × | {} |",
                 verdict(ratio >= 3.0)
             );
         }

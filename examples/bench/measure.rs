@@ -14,7 +14,17 @@ pub fn thread_cpu_ns() -> Option<u64> {
             return Some(ns);
         }
     }
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    stat_cpu_ns("/proc/thread-self/stat")
+}
+
+/// CPU time (user + system) of the whole process so far, every thread included (exited ones
+/// too), in nanoseconds: `utime + stime` of `/proc/self/stat`, in 10 ms clock ticks.
+pub fn process_cpu_ns() -> Option<u64> {
+    stat_cpu_ns("/proc/self/stat")
+}
+
+fn stat_cpu_ns(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The command name (field 2) may hold spaces; fields after its `)` are plain.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();

@@ -2,13 +2,24 @@
 //! connection, HTTP/1.1 keep-alive, answers prepared once at start. It parses just enough
 //! HTTP (request line, `Content-Length`, `Connection`) to stay out of the way of the
 //! clients under test, and counts connections and requests so that the benchmark can show
-//! how many connections a run opened.
+//! how many connections a run opened. Plain HTTP, or HTTPS with rustls (the TLS library
+//! `ureq` already uses) and the loopback-only test certificate in `tls/`.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
+
+use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+/// A throwaway CA for the HTTPS rows, and a certificate for `127.0.0.1` it signed, with its
+/// key. Generated once with `openssl` for this benchmark (see `tls/README.md`); they protect
+/// nothing (the server listens on loopback for the length of a run) and must never be
+/// trusted anywhere else.
+pub const CA_PEM: &[u8] = include_bytes!("tls/ca.pem");
+const SERVER_PEM: &[u8] = include_bytes!("tls/server.pem");
+const SERVER_KEY: &[u8] = include_bytes!("tls/server.key");
 
 /// Whether the server keeps connections open.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,13 +85,35 @@ struct Stats {
 pub struct Server {
     addr: SocketAddr,
     stats: Arc<Stats>,
+    scheme: &'static str,
 }
 
 impl Server {
-    /// Binds `127.0.0.1:port` (0: any free port) and serves in background threads.
+    /// Binds `127.0.0.1:port` (0: any free port) and serves plain HTTP in background threads.
     pub fn start(mode: Mode, port: u16) -> io::Result<Server> {
+        Server::spawn(mode, port, None)
+    }
+
+    /// The same over HTTPS (rustls with ring; TLS 1.3 or 1.2), with the certificate for
+    /// `127.0.0.1` that [`CA_PEM`] signed.
+    pub fn start_tls(mode: Mode, port: u16) -> Result<Server, String> {
+        let pem_err = |e: ureq::Error| format!("the test certificate does not parse: {e}");
+        let cert = ureq::tls::Certificate::from_pem(SERVER_PEM).map_err(pem_err)?;
+        let key = ureq::tls::PrivateKey::from_pem(SERVER_KEY).map_err(pem_err)?;
+        let chain = vec![CertificateDer::from(cert.der().to_vec())];
+        let key = PrivatePkcs8KeyDer::from(key.der().to_vec());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key.into()))
+            .map_err(|e| format!("TLS server config: {e}"))?;
+        Server::spawn(mode, port, Some(Arc::new(config))).map_err(|e| e.to_string())
+    }
+
+    fn spawn(mode: Mode, port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<Server> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let stats = Arc::new(Stats::default());
         let answers = Arc::new(Answers::new());
         let counters = Arc::clone(&stats);
@@ -92,24 +125,38 @@ impl Server {
                     counters.connections.fetch_add(1, Ordering::Relaxed);
                     let counters = Arc::clone(&counters);
                     let answers = Arc::clone(&answers);
-                    let spawned =
-                        thread::Builder::new()
-                            .name("bench-conn".into())
-                            .spawn(move || {
-                                // A client that goes away mid-request is not the server's problem.
-                                let _ = serve(stream, mode, &answers, &counters);
-                            });
+                    let tls = tls.clone();
+                    let conn = move || {
+                        let _ = stream.set_nodelay(true);
+                        match tls {
+                            None => serve(stream, mode, &answers, &counters),
+                            Some(config) => {
+                                let conn = rustls::ServerConnection::new(config)
+                                    .map_err(io::Error::other)?;
+                                let stream = rustls::StreamOwned::new(conn, stream);
+                                serve(stream, mode, &answers, &counters)
+                            }
+                        }
+                    };
+                    let spawned = thread::Builder::new()
+                        .name("bench-conn".into())
+                        // A client that goes away mid-request is not the server's problem.
+                        .spawn(move || drop(conn()));
                     if let Err(e) = spawned {
                         eprintln!("bench server: cannot spawn a connection thread: {e}");
                     }
                 }
             })?;
-        Ok(Server { addr, stats })
+        Ok(Server {
+            addr,
+            stats,
+            scheme,
+        })
     }
 
-    /// `http://127.0.0.1:port`.
+    /// `http://127.0.0.1:port`, or `https://…` for [`Server::start_tls`].
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Connections accepted so far.
@@ -124,10 +171,13 @@ impl Server {
 }
 
 /// Serves one connection until the client closes it (or, in [`Mode::Close`], one request).
-fn serve(stream: TcpStream, mode: Mode, answers: &Answers, stats: &Stats) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut reader = BufReader::with_capacity(16 * 1024, stream.try_clone()?);
-    let mut writer = stream;
+fn serve<S: Read + Write>(
+    stream: S,
+    mode: Mode,
+    answers: &Answers,
+    stats: &Stats,
+) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(16 * 1024, stream);
     let mut line = String::with_capacity(256);
     let mut body = Vec::with_capacity(256);
     loop {
@@ -169,7 +219,9 @@ fn serve(stream: TcpStream, mode: Mode, answers: &Answers, stats: &Stats) -> io:
         body.resize(content_length, 0);
         reader.read_exact(&mut body)?;
         stats.requests.fetch_add(1, Ordering::Relaxed);
+        let writer = reader.get_mut();
         writer.write_all(&answer[usize::from(close)])?;
+        writer.flush()?;
         if close {
             return Ok(());
         }
