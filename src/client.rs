@@ -1144,6 +1144,18 @@ pub mod fuzzing {
                 return;
             }
         };
+        // The one-pass envelope parser must agree with the general path.
+        if let Some(general) = std::str::from_utf8(body)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        {
+            assert_eq!(
+                value,
+                unwrap_envelope(general),
+                "fast and general paths differ"
+            );
+        }
         let reply = Reply {
             operation: "GET settings/tfaapp/setup".to_owned(),
             value,
