@@ -293,15 +293,12 @@ impl Client {
         } else {
             1
         };
-        let redactions = self.redactions(&req);
         let mut attempt = 1;
         loop {
             let failure = match self.attempt(&req) {
-                Ok(mut reply) => {
-                    reply.redactions = redactions;
-                    return Ok(reply);
-                }
-                Err(f) => f.redacted(&redactions),
+                Ok(reply) => return Ok(reply),
+                // Only a failure pays for collecting the request's secrets.
+                Err(f) => f.redacted(&self.redactions(&req)),
             };
             let wait = match (&failure, attempt < attempts) {
                 (_, false) => None,
@@ -415,7 +412,6 @@ impl Client {
                 operation: req.operation(),
                 value,
                 headers,
-                redactions: Redactions::default(),
             });
         }
         Err(Failure::Status(status_error(req, status, &headers, &bytes)))
@@ -687,8 +683,6 @@ pub(crate) struct Reply {
     /// The unwrapped value (`Null` when absent or the body was empty).
     pub(crate) value: Value,
     headers: HeaderMap,
-    /// The request's secrets, removed from decode errors.
-    redactions: Redactions,
 }
 
 impl Reply {
@@ -716,7 +710,9 @@ impl Reply {
             };
             return Err(self.decode_error(expected, format!("the answer is not {wanted}")));
         }
-        T::deserialize(&self.value).map_err(|e| self.decode_error(expected, e.to_string()))
+        // serde's messages quote the values they reject (`invalid type: string "JBSWY3DP…"`).
+        T::deserialize(&self.value)
+            .map_err(|e| self.decode_error(expected, blank_quoted(&e.to_string())))
     }
 
     /// The value as a bool (`validate`, `PUT tfaapp`).
@@ -730,16 +726,17 @@ impl Reply {
 
     /// A decode error about this reply.
     ///
-    /// The body parsed as JSON, so the snippet shows its skeleton: keys, numbers and bools, with
-    /// every string replaced by `"…"`. An answer of the wrong shape can carry a secret without
-    /// a key that names it (`["user@example.com", "JBSWY3DP…"]`).
+    /// The body parsed as JSON, so the snippet shows its skeleton: keys, bools and nulls, with
+    /// every string and number blanked. An answer of the wrong shape can carry a secret without
+    /// a key that names it (`["user@example.com", "JBSWY3DP…"]`). `reason` is the crate's own
+    /// text, or serde's with the quoted values blanked.
     pub(crate) fn decode_error(&self, expected: &'static str, reason: String) -> Error {
-        self.redactions.error(Error::Decode {
+        Error::Decode {
             operation: self.operation.clone(),
             expected,
-            reason: scrub(&reason),
+            reason,
             snippet: bounded(&skeleton(&self.value)),
-        })
+        }
     }
 
     /// The values of all `Set-Cookie` headers.
@@ -881,7 +878,6 @@ const MIN_REDACTED_CHARS: usize = 4;
 /// [`scrub`] hides the values of JSON fields named like secrets; this catches the rest: a
 /// message that quotes the code (`Incorrect code 123456`), an HTML error page that echoes the
 /// request, a redirect that repeats `authentication/{code}`, a plain-text body quoting the token.
-#[derive(Default)]
 pub(crate) struct Redactions(Vec<String>);
 
 impl Redactions {
@@ -1055,11 +1051,42 @@ pub(crate) fn scrub(text: &str) -> String {
     out
 }
 
-/// A JSON value with every string replaced by `"…"`, for error messages.
+/// A serde message with the values it quotes replaced by `…`: everything between double
+/// quotes, and between backticks in `invalid …` and `unknown variant …` messages (where they
+/// hold a value such as ``integer `123456` ``; elsewhere they name a field).
+fn blank_quoted(text: &str) -> String {
+    let values_in_backticks = text.starts_with("invalid") || text.starts_with("unknown variant");
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || (c == '`' && values_in_backticks) {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    if open.is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A JSON value with every string replaced by `"…"` and every number by `0`, for error
+/// messages.
 fn skeleton(value: &Value) -> String {
     fn blank(v: &Value) -> Value {
         match v {
             Value::String(_) => Value::String("…".into()),
+            Value::Number(_) => Value::from(0),
             Value::Array(items) => Value::Array(items.iter().map(blank).collect()),
             Value::Object(map) => {
                 Value::Object(map.iter().map(|(k, v)| (k.clone(), blank(v))).collect())
@@ -1160,10 +1187,6 @@ pub mod fuzzing {
             operation: "GET settings/tfaapp/setup".to_owned(),
             value,
             headers,
-            redactions: Redactions::new(vec![String::from_utf8_lossy(body)
-                .chars()
-                .take(8)
-                .collect()]),
         };
         fn show<T: fmt::Debug>(r: Result<T>) {
             match r {
@@ -1300,6 +1323,23 @@ mod tests {
         assert_eq!(scrub("plain text"), "plain text");
         assert_eq!(scrub(r#""code""#), r#""code""#);
         assert_eq!(scrub("\"code\": "), "\"code\": ***");
+    }
+
+    #[test]
+    fn serde_messages_lose_their_values() {
+        assert_eq!(
+            blank_quoted("invalid type: string \"JBSWY3DP\", expected a boolean"),
+            "invalid type: string \"…\", expected a boolean"
+        );
+        assert_eq!(
+            blank_quoted("invalid type: integer `123456`, expected a string"),
+            "invalid type: integer `…`, expected a string"
+        );
+        assert_eq!(
+            blank_quoted("missing field `manualEntryKey`"),
+            "missing field `manualEntryKey`"
+        );
+        assert_eq!(blank_quoted("invalid value: \"abc"), "invalid value: \"…");
     }
 
     #[test]

@@ -355,6 +355,18 @@ fn truncated_and_wrong_shaped_answers_do_not_echo_secrets() {
             Box::new(|c| c.tfa().validate(CODE).unwrap_err()),
         ),
         (
+            "login answer with the token where a bool belongs (serde quotes the value)",
+            "/api/2.0/authentication",
+            json!({"response": {"tfa": LOGIN_TOKEN}}).to_string(),
+            Box::new(|c| c.auth().login(USER_NAME, PASSWORD).unwrap_err()),
+        ),
+        (
+            "backup codes answered as numbers (not sent by the request, so only the decoder hides them)",
+            "/api/2.0/settings/tfaappcodes",
+            json!({"response": [{"isUsed": false, "code": 654321}]}).to_string(),
+            Box::new(|c| c.tfa().backup_codes().unwrap_err()),
+        ),
+        (
             "plain-text body echoing the bearer token",
             "/api/2.0/settings/tfaapp",
             format!("Authorization: Bearer {TOKEN} accepted"),
