@@ -23,11 +23,12 @@ use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Endpoint, Reply, Request, Shape};
+use crate::client::Client;
 use crate::code::normalize_code;
 use crate::confirm::{ConfirmTicket, QUERY_VALUE};
 use crate::error::{Error, Result};
 use crate::models::Session;
+use crate::request::{Credential, Endpoint, Reply, Request, Shape};
 use crate::secret::Secret;
 
 /// Handler for the authentication endpoints; see [`Client::auth`].

@@ -93,6 +93,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod answer;
 mod auth;
 mod client;
 mod code;
@@ -103,6 +104,8 @@ pub mod emulator;
 mod error;
 mod models;
 mod people;
+mod redact;
+mod request;
 mod retry;
 mod secret;
 mod tfa;
@@ -110,15 +113,16 @@ mod tfa;
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
 
+pub use answer::unwrap_envelope;
 pub use auth::{Auth, LoginOutcome};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    USER_AGENT,
+};
 /// The answer-handling path without the network, for `fuzz/` only (`--cfg fuzzing`).
 #[cfg(fuzzing)]
 #[doc(hidden)]
-pub use client::fuzzing;
-pub use client::{
-    unwrap_envelope, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, USER_AGENT,
-};
+pub mod fuzzing;
 pub use code::{normalize_code, MAX_CODE_LEN};
 pub use confirm::{parse_set_cookie, ConfirmTicket};
 pub use error::{Error, ErrorKind, Result};

@@ -2,9 +2,10 @@
 
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Request, Shape};
+use crate::client::Client;
 use crate::error::Result;
 use crate::models::Me;
+use crate::request::{Credential, Request, Shape};
 
 /// Handler for the people endpoints; see [`Client::people`].
 #[derive(Debug, Clone, Copy)]

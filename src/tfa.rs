@@ -19,11 +19,12 @@ use serde::Serialize;
 use serde_json::Value;
 use ureq::http::Method;
 
-use crate::client::{Client, Credential, Endpoint, Request, Shape};
+use crate::client::Client;
 use crate::code::normalize_code;
 use crate::confirm::{find_cookie, ConfirmTicket, CONFIRM_COOKIE_PREFIX};
 use crate::error::{Error, Result};
 use crate::models::{BackupCode, ConfirmData, SetupCode, TfaMethod, TfaPolicy, Validation};
+use crate::request::{Credential, Endpoint, Reply, Request, Shape};
 use crate::secret::Secret;
 
 /// The cookie in which `tfaapp/validate` returns the session it opens.
@@ -407,7 +408,7 @@ impl<'c> Tfa<'c> {
         self.unlink_request(user_id).map(|_| ())
     }
 
-    fn unlink_request(&self, user_id: &str) -> Result<crate::client::Reply> {
+    fn unlink_request(&self, user_id: &str) -> Result<Reply> {
         let id = user_id.trim();
         if id.is_empty() || id.trim_matches(['0', '-']).is_empty() {
             return Err(Error::invalid_input(

@@ -5,7 +5,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::handlers::{template_of, Creds};
-use crate::client::scrub;
+use crate::redact::scrub;
 
 /// One request the emulator received, and the status it answered.
 ///

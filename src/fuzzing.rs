@@ -1,0 +1,88 @@
+//! The answer-handling path without the network, for the fuzz targets under `fuzz/`.
+//!
+//! Only `cargo fuzz` builds it (it passes `--cfg fuzzing`); no normal build has it.
+
+use std::fmt;
+
+use serde_json::Value;
+use ureq::http::{HeaderMap, Method};
+
+use crate::answer::{parse_success_body, status_error, unwrap_envelope};
+use crate::error::Result;
+use crate::redact::{scrub, snippet, SNIPPET_CHARS};
+use crate::request::{Credential, Endpoint, Reply, Request, Shape};
+use ureq::http::HeaderValue;
+
+/// Does what [`Client::send`] and the endpoints do with an answer of `status`, with these
+/// `Set-Cookie` values and this body: classify an error status for every endpoint class,
+/// or parse a success body and decode every model and the login outcome from it. Formats
+/// every error and checks that snippets stay bounded.
+pub fn answer(status: u16, set_cookies: &[&str], body: &[u8]) {
+    let mut headers = HeaderMap::new();
+    for cookie in set_cookies {
+        if let Ok(v) = HeaderValue::from_str(cookie) {
+            headers.append("set-cookie", v);
+        }
+    }
+    let snip = snippet(body);
+    assert!(
+        snip.chars().count() <= SNIPPET_CHARS + 1,
+        "unbounded snippet"
+    );
+    if !(200..300).contains(&status) {
+        for endpoint in [Endpoint::Validate, Endpoint::Login, Endpoint::Other] {
+            let req = Request::new(
+                Method::POST,
+                "settings/tfaapp/validate",
+                Credential::Anonymous,
+            )
+            .endpoint(endpoint);
+            let e = status_error(&req, status, &headers, body);
+            let _ = format!("{e} {e:?} {:?}", e.kind());
+        }
+        return;
+    }
+    let value = match parse_success_body(body) {
+        Ok(v) => v,
+        Err(reason) => {
+            let _ = scrub(&reason);
+            return;
+        }
+    };
+    // The one-pass envelope parser must agree with the general path.
+    if let Some(general) = std::str::from_utf8(body)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    {
+        assert_eq!(
+            value,
+            unwrap_envelope(general),
+            "fast and general paths differ"
+        );
+    }
+    let reply = Reply {
+        operation: "GET settings/tfaapp/setup".to_owned(),
+        value,
+        headers,
+    };
+    fn show<T: fmt::Debug>(r: Result<T>) {
+        match r {
+            Ok(v) => drop(format!("{v:?}")),
+            Err(e) => drop(format!("{e} {e:?}")),
+        }
+    }
+    show(reply.decode::<crate::SetupCode>("setup code", Shape::Object));
+    show(reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods", Shape::ListOfObjects));
+    show(reply.decode::<crate::ConfirmData>("confirm data", Shape::Object));
+    show(reply.decode::<Vec<crate::BackupCode>>("list of backup codes", Shape::ListOfObjects));
+    show(reply.decode::<crate::Me>("user", Shape::Object));
+    show(reply.decode_bool());
+    show(crate::auth::outcome(&reply));
+    let _ = reply.set_cookies().count();
+}
+
+/// [`scrub`] and [`snippet`] on arbitrary text.
+pub fn scrub_and_snippet(text: &str) -> (String, String) {
+    (scrub(text), snippet(text.as_bytes()))
+}
