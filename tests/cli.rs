@@ -954,3 +954,277 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn command_line_mistakes_never_echo_values() {
+    let key = "JBSWY3DPEHPK3PXP";
+    // A stray positional: it may be a key, a code or a password typed in the wrong place.
+    for args in [
+        &["code", key][..],
+        &["validate", "123456", "654321"],
+        &["login", "--user", "a@example.com", "hunter2pass"],
+        &[key],
+        &["settings", "--password=hunter2pass"],
+        &["validate", "-1hunter2pass"],
+    ] {
+        let r = run(args, &[], None);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("For more information, try '--help'."),
+            "{}",
+            r.stderr
+        );
+        for secret in [key, "654321", "hunter2pass", "-1h"] {
+            assert!(!r.stderr.contains(secret), "{args:?}: {}", r.stderr);
+        }
+        let r = run(&[args, &["--json"]].concat(), &[], None);
+        let e = r.error(2, "usage", None);
+        for secret in [key, "654321", "hunter2pass", "-1h"] {
+            assert!(!e["message"].as_str().unwrap().contains(secret), "{e}");
+        }
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+    }
+    // The stray value of `validate`: neither code is shown.
+    let r = run(&["validate", "123456", "654321"], &[], None);
+    assert!(!r.stderr.contains("123456"), "{}", r.stderr);
+
+    // What is safe to repeat still helps: a flag's name, a word-like subcommand, the argument
+    // and the possible values of a bad value (but not the value), missing arguments.
+    let message = |args: &[&str]| -> String {
+        let r = run(&[args, &["--json"]].concat(), &[], None);
+        r.error(2, "usage", None)["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let m = message(&["settings", "--frobnicate"]);
+    assert!(m.contains("'--frobnicate'"), "{m}");
+    let m = message(&["settings", "--password=hunter2pass"]);
+    assert!(m.contains("'--password'"), "{m}");
+    let m = message(&["frobnicate"]);
+    assert!(m.contains("'frobnicate'"), "{m}");
+    let m = message(&["settings", "set", "--type", "s3cr3t-value"]);
+    assert!(m.contains("--type") && m.contains("none, app, sms"), "{m}");
+    assert!(!m.contains("s3cr3t-value"), "{m}");
+    let m = message(&["settings", "--timeout", "s3cr3t-value"]);
+    assert!(m.contains("--timeout"), "{m}");
+    assert!(!m.contains("s3cr3t-value"), "{m}");
+    let m = message(&["code"]);
+    assert_eq!(
+        m,
+        "the following required arguments were not provided: --key <KEY>"
+    );
+    let m = message(&["link", "--code", "123456", "--auto"]);
+    assert!(m.contains("--auto") && !m.contains("123456"), "{m}");
+}
+
+#[test]
+fn timeout_is_bounded() {
+    let p = Portal::new();
+    // Each would overflow the deadline arithmetic or make no sense; none reaches the network.
+    for t in ["18446744073709551615", "86401", "0"] {
+        let r = p.run(&["settings", "--timeout", t, "--json"]);
+        let e = r.error(2, "usage", None);
+        assert!(e["message"].as_str().unwrap().contains("--timeout"), "{e}");
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        let r = p.run(&["settings", "--timeout", t]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+    }
+    assert!(p.emu.requests().is_empty(), "no request for bad input");
+    let r = p.run(&["settings", "--timeout", "86400", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn confirm_key_without_confirm() {
+    let p = Portal::with(Emulator::builder().lenient_bearer(true));
+    let key = "1700000000.0123456789abcdef";
+    // On the command line it is a mistake: usage, nothing sent, the key nowhere.
+    for cmd in [&["validate", "123456"][..], &["setup"]] {
+        let r = p.run(&[cmd, &["--confirm-key", key, "--json"]].concat());
+        let e = r.error(2, "usage", None);
+        assert!(e["message"].as_str().unwrap().contains("--confirm"), "{e}");
+        assert!(!r.stdout.contains(key) && !r.stderr.contains(key));
+    }
+    assert!(p.emu.requests().is_empty(), "no request for bad input");
+    // From the environment it is not (a shell may export it for several calls): unused.
+    let r = run(
+        &["setup", "--json"],
+        &[&p.env()[..], &[("DOCSPACE_CONFIRM_KEY", key)]].concat(),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["account"], EMAIL);
+}
+
+#[test]
+fn server_data_that_does_not_decode_is_exit_1() {
+    let mut server = mockito::Server::new();
+    let url = server.url();
+    let uid = "9a2b3c4d-0000-4000-8000-000000000001";
+    let setup_body = json!({
+        "response": {
+            "account": EMAIL,
+            "manualEntryKey": "not base32 at all!",
+            "qrCodeSetupImageUrl": "data:image/png;base64,bm90IGEgUE5H",
+        },
+        "count": 1,
+        "status": 0,
+        "statusCode": 200,
+    });
+    let bad_key = server
+        .mock("GET", "/api/2.0/settings/tfaapp/setup")
+        .with_header("content-type", "application/json")
+        .with_body(setup_body.to_string())
+        .create();
+    let _confirm = server
+        .mock("GET", "/api/2.0/settings/tfaapp/confirm")
+        .with_header("content-type", "application/json")
+        .with_body(
+            json!({
+                "response": {
+                    "url": format!("{url}/confirm/TfaActivation?type=TfaActivation&uid={uid}"),
+                    "cookieName": "asc_confirm_key_TfaActivation",
+                    "cookieValue": "1700000000.0123456789abcdef",
+                },
+                "count": 1,
+                "status": 0,
+                "statusCode": 200,
+            })
+            .to_string(),
+        )
+        .create();
+    let validate = server
+        .mock("POST", "/api/2.0/settings/tfaapp/validate")
+        .expect(0)
+        .create();
+    let env = [
+        ("DOCSPACE_URL", url.as_str()),
+        ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+    ];
+    // The manual key (otpauth URI), in both modes.
+    let r = run(&["setup", "--json"], &env, None);
+    r.error(1, "decode", None);
+    let r = run(&["setup"], &env, None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    // `link --auto` computing the code from a key that is not base32: nothing validated.
+    let r = run(&["link", "--auto", "--json"], &env, None);
+    r.error(1, "decode", None);
+    r.assert_absent(&["sk-secret-token-1", "1700000000.0123456789abcdef"]);
+    validate.assert();
+
+    // The QR image, for the user's (fine) path: still the server's fault.
+    bad_key.remove();
+    let _bad_qr = server
+        .mock("GET", "/api/2.0/settings/tfaapp/setup")
+        .with_header("content-type", "application/json")
+        .with_body({
+            let mut b = setup_body.clone();
+            b["response"]["manualEntryKey"] = json!("JBSWY3DPEHPK3PXP");
+            b.to_string()
+        })
+        .create();
+    let dir = tempdir();
+    let png = dir.join("qr.png");
+    let r = run(
+        &["setup", "--qr-png", png.to_str().unwrap(), "--json"],
+        &env,
+        None,
+    );
+    r.error(1, "decode", None);
+    assert!(!png.exists());
+}
+
+/// Starts `link --json` with the code from the prompt and returns the child once the setup
+/// was served, so that a test can change the portal between setup and validate.
+fn link_paused_at_the_prompt(p: &Portal) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
+    for var in [
+        "DOCSPACE_PASSWORD",
+        "DOCSPACE_CONFIRM_KEY",
+        "DOCSPACE_TOTP_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let child = cmd
+        .args(["link", "--json"])
+        .envs(p.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn docspace-tfa");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while p.emu.request_count("GET", "settings/tfaapp/setup") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no setup request");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
+fn finish(mut child: std::process::Child, code: &str) -> Run {
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{code}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn link_with_token_that_links_nothing_is_not_available() {
+    // Linked by another call between the setup and the code: the code is accepted, but it
+    // activated nothing (validate answers false).
+    let p = Portal::new();
+    let child = link_paused_at_the_prompt(&p);
+    let manual = p.emu.user_state(&p.id).unwrap().manual_entry_key.unwrap();
+    p.link();
+    let r = finish(child, &p.code());
+    let e = r.error(5, "not_available", None);
+    assert!(
+        e["message"].as_str().unwrap().contains("did not link"),
+        "{e}"
+    );
+    assert_eq!(p.emu.request_count("POST", "settings/tfaapp/validate"), 2);
+    assert_eq!(p.emu.request_count("GET", "settings/tfaappcodes"), 0);
+    // stderr is a pipe (a CI log), not a person: the manual key is not printed there.
+    assert!(!r.stderr.contains(manual.expose()), "{}", r.stderr);
+    r.assert_absent(&[&p.token]);
+
+    // The app method switched off meanwhile: the server answers false without a check.
+    let p = Portal::new();
+    let child = link_paused_at_the_prompt(&p);
+    p.emu.set_policy(&TfaPolicy::new(TfaType::None));
+    let r = finish(child, "000000");
+    r.error(5, "not_available", None);
+    assert_eq!(p.emu.request_count("GET", "settings/tfaappcodes"), 0);
+    assert!(!p.emu.user_state(&p.id).unwrap().linked);
+
+    // Text mode says nothing about "linked" either.
+    let p = Portal::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
+    let child = cmd
+        .args(["link"])
+        .envs(p.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while p.emu.request_count("GET", "settings/tfaapp/setup") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no setup request");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    p.link();
+    let r = finish(child, &p.code());
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(!r.stdout.contains("linked:"), "{}", r.stdout);
+    assert!(r.stderr.contains("did not link"), "{}", r.stderr);
+}

@@ -37,8 +37,14 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Deadline of each request, in seconds
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    /// Deadline of each request, in seconds (1 to 86400)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
     pub timeout: u64,
 
     /// Allow plain http:// to a host that is not loopback (the token travels in clear text)
@@ -67,7 +73,6 @@ pub enum Command {
     /// Compute the current TOTP code for a manual key, offline (no network)
     Code {
         /// The manual entry key (base32; spaces, hyphens and lower case are fine)
-        /// [env: DOCSPACE_TOTP_KEY]
         #[arg(
             long,
             value_name = "KEY",
@@ -178,7 +183,7 @@ pub struct TicketArgs {
     /// Confirm URL holding type and uid (use with --confirm-key)
     #[arg(long, value_name = "URL", requires = "confirm_key")]
     pub confirm: Option<String>,
-    /// The confirm key for --confirm [env: DOCSPACE_CONFIRM_KEY]
+    /// The confirm key for --confirm (from the environment: used only with --confirm)
     #[arg(
         long,
         value_name = "KEY",

@@ -91,7 +91,7 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                     let password = password(password_stdin, &global)?;
                     flow.with_login(&client(&global, false)?, &user, password)
                 }
-                None => flow.with_token(&client(&global, true)?),
+                None => flow.with_token(&client(&global, true)?, None),
             }
         }
     }
@@ -108,7 +108,7 @@ fn client(global: &Global, needs_token: bool) -> Result<Client> {
         .ok_or_else(|| Failure::usage("no portal URL: pass --url or set DOCSPACE_URL"))?;
     let mut builder = Client::builder()
         .base_url(url)
-        .timeout(Duration::from_secs(global.timeout.max(1)))
+        .timeout(Duration::from_secs(global.timeout))
         .allow_insecure_http(global.allow_insecure_http);
     if let Some(token) = token(global)? {
         builder = builder.token(token);
@@ -228,9 +228,12 @@ fn setup(
         Some(t) => client.tfa().setup_with(t)?,
         None => client.tfa().setup()?,
     };
-    let uri = setup.otpauth_uri(client.base_url())?.to_uri();
+    let uri = setup
+        .otpauth_uri(client.base_url())
+        .map_err(Failure::from_server)?
+        .to_uri();
     if let Some(path) = qr_png {
-        setup.save_qr_png(path)?;
+        setup.save_qr_png(path).map_err(Failure::from_server)?;
     }
     if out.json {
         out.json(&json!({
@@ -501,7 +504,8 @@ struct LinkFlow<'a> {
 
 impl LinkFlow<'_> {
     /// With a bearer token: confirm → setup(ticket) → code → validate(ticket) → codes.
-    fn with_token(&self, client: &Client) -> Result<()> {
+    /// `session` is the token of a login that led here, to hand back in the result.
+    fn with_token(&self, client: &Client, session: Option<&Secret>) -> Result<()> {
         let data = client.tfa().confirm()?.ok_or_else(|| {
             Failure::not_available("TFA by authenticator app does not apply to this user")
         })?;
@@ -518,9 +522,18 @@ impl LinkFlow<'_> {
         }
         let setup = self.show_setup(client, &ticket)?;
         let code = self.code(&setup)?;
-        client.tfa().validate_with(&ticket, &code)?;
+        let validation = client.tfa().validate_with(&ticket, &code)?;
+        if !validation.first_activation {
+            // The code was accepted, but nothing was linked by it: the portal's app method
+            // was switched off meanwhile (the server then checks nothing), or an app was
+            // linked by another call since the confirm data was read.
+            return Err(Failure::not_available(
+                "the portal accepted the code but did not link the app: the authenticator-app \
+                 method is off, or an app was already linked",
+            ));
+        }
         let codes = client.tfa().backup_codes()?;
-        self.finish(&setup, &codes, None)
+        self.finish(&setup, &codes, session)
     }
 
     /// With a user: login → setup(ticket) → code → authentication/{code} → codes.
@@ -535,9 +548,10 @@ impl LinkFlow<'_> {
                 self.finish(&setup, &codes, Some(&session.token))
             }
             LoginOutcome::Authenticated(session) => {
-                // TFA is not mandatory for this user: link through the token instead.
+                // TFA is not mandatory for this user: link through the token instead, and
+                // hand the token back as the TFA login would.
                 let client = client.with_token(session.token.clone());
-                self.with_token(&client)
+                self.with_token(&client, Some(&session.token))
             }
             LoginOutcome::TfaCodeRequired { .. } => Err(Failure::not_available(
                 "an authenticator app is already linked to this user",
@@ -554,14 +568,17 @@ impl LinkFlow<'_> {
     fn show_setup(&self, client: &Client, ticket: &ConfirmTicket) -> Result<SetupCode> {
         let setup = client.tfa().setup_with(ticket)?;
         if let Some(path) = self.qr_png {
-            setup.save_qr_png(path)?;
+            setup.save_qr_png(path).map_err(Failure::from_server)?;
         }
         if !self.out.json {
-            let uri = setup.otpauth_uri(client.base_url())?.to_uri();
+            let uri = setup
+                .otpauth_uri(client.base_url())
+                .map_err(Failure::from_server)?
+                .to_uri();
             print_setup(self.out, &setup, &uri, self.qr_png);
-        } else if matches!(self.source, CodeSource::Prompt) {
+        } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
             // stdout is reserved for the one JSON document; the person typing the code still
-            // needs the key.
+            // needs the key. Only for a person: not into a log file or a CI job's output.
             eprintln!("account: {}", setup.account);
             eprintln!("manual key: {}", setup.manual_entry_key.expose());
         }
@@ -572,7 +589,8 @@ impl LinkFlow<'_> {
         match &self.source {
             CodeSource::Given(c) => Ok(c.clone()),
             CodeSource::Auto => {
-                let code = Totp::docspace().code_now(&setup.totp_key()?);
+                let key = setup.totp_key().map_err(Failure::from_server)?;
+                let code = Totp::docspace().code_now(&key);
                 if !self.out.json {
                     self.out.field("code", code.expose());
                 }

@@ -7,18 +7,28 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::args::Cli;
 use crate::output::{Failure, Out};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+    let json = std::env::args_os().any(|a| a == "--json");
+    let parsed = Cli::command().try_get_matches().and_then(|m| {
+        // Not `from_arg_matches_mut`: it takes the values out, and with them their source.
+        Cli::from_arg_matches(&m)
+            .map(|cli| (cli, m))
+            .map_err(|e| e.format(&mut Cli::command()))
+    });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return usage_error(&e, json),
     };
     let out = Out::new(cli.global.json);
-    match commands::run(cli, &out) {
+    let result = confirm_key_needs_confirm(&matches).and_then(|()| commands::run(cli, &out));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             out.failure(&f);
@@ -27,42 +37,129 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints a clap error: `--help` and `--version` normally (exit 0), anything else as a usage
-/// failure (exit 2), in JSON when `--json` is on the command line.
-fn usage_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = e.print();
-        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        };
+/// A `--confirm-key` typed on the command line without `--confirm` is a mistake (the key
+/// alone is no ticket). From `DOCSPACE_CONFIRM_KEY` it is not: a shell may export it for
+/// several calls, and commands without `--confirm` simply do not use it. clap's `requires`
+/// cannot tell the two apart (a value from the environment satisfies and triggers it alike),
+/// so the source is checked here.
+fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
+    let Some(("setup" | "validate", sub)) = matches.subcommand() else {
+        return Ok(());
+    };
+    if sub.value_source("confirm_key") == Some(ValueSource::CommandLine)
+        && sub.value_source("confirm").is_none()
+    {
+        return Err(Failure::usage(
+            "--confirm-key needs --confirm URL (the confirm URL of the same ticket)",
+        ));
     }
-    let json = std::env::args_os().any(|a| a == "--json");
+    Ok(())
+}
+
+/// Prints a clap error: `--help` and `--version` as clap does (exit 0), anything else as a
+/// usage failure (exit 2) with a message that never repeats a value from the command line
+/// (it may be a code, a key or a password typed in the wrong place), in JSON with `--json`.
+fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let message = sanitized_message(e);
     if json {
-        let message = e
-            .kind()
-            .as_str()
-            .unwrap_or("invalid command line")
-            .to_owned();
-        let detail = e
-            .render()
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .to_owned();
-        let message = if detail.is_empty() { message } else { detail };
         Out::new(true).failure(&Failure::usage(message));
     } else {
-        let _ = e.print();
+        let mut text = format!("error: {message}\n");
+        if let Some(usage) = e.get(ContextKind::Usage) {
+            // Built from the command's definition alone: no value the user typed.
+            text.push_str(&format!("\n{}\n", usage.to_string().trim_end()));
+        }
+        text.push_str("\nFor more information, try '--help'.");
+        eprintln!("{text}");
     }
     ExitCode::from(2)
+}
+
+/// The message of a clap error without any value the user typed.
+fn sanitized_message(e: &clap::Error) -> String {
+    let context = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(other @ (ContextValue::StyledStr(_) | ContextValue::Strings(_))) => {
+            Some(other.to_string())
+        }
+        _ => None,
+    };
+    let arg = context(ContextKind::InvalidArg);
+    match e.kind() {
+        ErrorKind::UnknownArgument => match arg {
+            Some(a) if is_flag_name(&a) => {
+                format!("unexpected argument '{a}'")
+            }
+            _ => "unexpected argument (not shown: it may be a secret)".to_owned(),
+        },
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::TooManyValues => {
+            let mut message = match arg {
+                Some(a) => format!("invalid value for '{a}' (not shown: it may be a secret)"),
+                None => "invalid value (not shown: it may be a secret)".to_owned(),
+            };
+            if let Some(valid) = context(ContextKind::ValidValue) {
+                message.push_str(&format!("; possible values: {valid}"));
+            }
+            message
+        }
+        ErrorKind::InvalidSubcommand => match context(ContextKind::InvalidSubcommand) {
+            Some(s) if is_short_word(&s) => format!("unrecognized subcommand '{s}'"),
+            _ => "unrecognized subcommand (not shown: it may be a secret)".to_owned(),
+        },
+        // The rest (missing arguments, conflicts, …) name arguments, never values: keep the
+        // first paragraph of clap's text, on one line.
+        _ => {
+            let rendered = e.render().to_string();
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let joined = first.join(" ");
+            let text = joined.strip_prefix("error:").unwrap_or(&joined).trim();
+            if text.is_empty() {
+                e.kind()
+                    .as_str()
+                    .unwrap_or("invalid command line")
+                    .to_owned()
+            } else {
+                text.to_owned()
+            }
+        }
+    }
+}
+
+/// Whether an unexpected argument is a flag's name (`--frobnicate`, `-x`), safe to repeat;
+/// not a value that happens to start with `-` (a backup code may) or a `--flag=value`.
+fn is_flag_name(s: &str) -> bool {
+    match s.strip_prefix("--") {
+        Some(name) => {
+            (1..=40).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }
+        None => {
+            let mut chars = s.chars();
+            chars.next() == Some('-')
+                && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.next().is_none()
+        }
+    }
+}
+
+/// Whether a mistyped subcommand looks like a word (safe to repeat), not a code or key.
+fn is_short_word(s: &str) -> bool {
+    (1..=20).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
 }

@@ -35,6 +35,23 @@ impl Failure {
             exit: 5,
         }
     }
+
+    /// A failure to make sense of data the server sent, after the request went out: what the
+    /// library calls bad input (a manual key that is not base32, a QR image that is not a PNG
+    /// data URL) is the server's fault here, so `decode` (exit 1), not `usage`. Other kinds
+    /// (such as an I/O failure writing the user's `--qr-png` path) map as usual.
+    pub fn from_server(e: Error) -> Self {
+        if e.kind() == ErrorKind::InvalidInput {
+            Failure {
+                kind: "decode",
+                status: None,
+                message: format!("the portal's answer: {e}"),
+                exit: 1,
+            }
+        } else {
+            Failure::from(e)
+        }
+    }
 }
 
 impl From<Error> for Failure {
