@@ -13,7 +13,7 @@ use serde_json::Value;
 use ureq::http::HeaderMap;
 
 use crate::error::{Error, ErrorKind};
-use crate::redact::{scrub, snippet};
+use crate::redact::{quote, snippet};
 use crate::request::{header_str, Endpoint, Request};
 
 /// Parses a `2xx` body: empty → `Null`; otherwise JSON, with the envelope unwrapped.
@@ -86,11 +86,12 @@ pub(crate) fn status_error(
         .and_then(|v| v.get("error").cloned());
     let (message, error_type, has_error_body) = match envelope {
         Some(Value::Object(e)) => (
-            e.get("message").and_then(Value::as_str).map(scrub),
-            e.get("type").and_then(Value::as_str).map(str::to_owned),
+            // Both bounded: a message can be megabytes long.
+            e.get("message").and_then(Value::as_str).map(quote),
+            e.get("type").and_then(Value::as_str).map(quote),
             true,
         ),
-        Some(Value::String(m)) => (Some(scrub(&m)), None, true),
+        Some(Value::String(m)) => (Some(quote(&m)), None, true),
         _ => (None, None, false),
     };
     let kind = classify(status, req.endpoint, has_error_body, error_type.as_deref());

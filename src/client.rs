@@ -29,6 +29,9 @@ pub const USER_AGENT: &str = concat!("docspace-tfa/", env!("CARGO_PKG_VERSION"))
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default deadline for one request, from sending it to the last byte of the answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest connect timeout or deadline a client accepts: one day. A longer one would
+/// overflow the transport's clock arithmetic (`Instant + Duration::MAX` panics).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default limit of a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -141,16 +144,17 @@ impl ClientBuilder {
         self
     }
 
-    /// The time allowed to establish a connection, TLS included. Default: 10 s.
+    /// The time allowed to establish a connection, TLS included. Default: 10 s. At most
+    /// [`MAX_TIMEOUT`] (a longer one is cut to it).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
     /// The deadline of one attempt, from sending the request to the last byte of the answer.
-    /// Default: 30 s.
+    /// Default: 30 s. At most [`MAX_TIMEOUT`] (a longer one is cut to it).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
@@ -306,8 +310,8 @@ impl Client {
                 (Failure::Final(_), true) => None,
             };
             let within_budget = wait
-                .map(|w| started.elapsed() + w <= policy.elapsed_budget())
-                .unwrap_or(false);
+                .and_then(|w| started.elapsed().checked_add(w))
+                .is_some_and(|end| end <= policy.elapsed_budget());
             match wait {
                 Some(w) if within_budget => {
                     std::thread::sleep(w);

@@ -117,7 +117,7 @@ pub use answer::unwrap_envelope;
 pub use auth::{Auth, LoginOutcome};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    USER_AGENT,
+    MAX_TIMEOUT, USER_AGENT,
 };
 /// The answer-handling path without the network, for `fuzz/` only (`--cfg fuzzing`).
 #[cfg(fuzzing)]

@@ -156,64 +156,90 @@ const SECRET_FIELDS: &[&str] = &[
 
 /// Replaces the values of secret JSON fields in `text` with `***` (also in truncated JSON).
 pub(crate) fn scrub(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut pos = 0;
-    while pos < text.len() {
-        let next = SECRET_FIELDS
-            .iter()
-            .filter_map(|f| {
-                let pat = format!("\"{f}\"");
-                lower[pos..].find(&pat).map(|i| (pos + i, pat.len()))
-            })
-            .min_by_key(|(i, _)| *i);
-        let Some((start, len)) = next else {
-            out.push_str(&text[pos..]);
-            break;
-        };
-        let after_key = start + len;
-        out.push_str(&text[pos..after_key]);
-        let rest = &text[after_key..];
-        let trimmed = rest.trim_start();
-        let Some(value) = trimmed.strip_prefix(':') else {
-            pos = after_key;
+    // One pass over the bytes: every index it stops at is an ASCII byte (a quote, a colon,
+    // whitespace, a delimiter), so every slice below falls on a character boundary, and the
+    // work is linear in the text (a server's message can be megabytes of `"key"`).
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut out = String::with_capacity(len);
+    let mut copied = 0; // `text[..copied]` is in `out` already
+    let mut i = 0;
+    while i < len {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some(name_len) = secret_field_at(&bytes[i + 1..]) else {
+            i += 1;
             continue;
         };
-        let value_trimmed = value.trim_start();
-        let value_start = text.len() - value_trimmed.len();
-        out.push_str(&text[after_key..value_start]);
-        if let Some(inner) = value_trimmed.strip_prefix('"') {
+        let after_key = i + 1 + name_len + 1;
+        let mut j = after_key;
+        while j < len && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= len || bytes[j] != b':' {
+            i = after_key;
+            continue;
+        }
+        j += 1;
+        while j < len && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        out.push_str(&text[copied..j]);
+        let rest = &bytes[j..];
+        if rest.first() == Some(&b'"') {
             out.push_str("\"***");
+            let mut k = j + 1;
             let mut escaped = false;
-            let mut end = None;
-            for (i, c) in inner.char_indices() {
-                match c {
-                    '\\' if !escaped => escaped = true,
-                    '"' if !escaped => {
-                        end = Some(i);
-                        break;
-                    }
+            while k < len {
+                match bytes[k] {
+                    b'\\' if !escaped => escaped = true,
+                    b'"' if !escaped => break,
                     _ => escaped = false,
                 }
+                k += 1;
             }
-            match end {
-                Some(i) => {
-                    out.push('"');
-                    pos = value_start + 1 + i + 1;
-                }
-                None => pos = text.len(),
+            if k < len {
+                out.push('"');
+                k += 1;
             }
-        } else if value_trimmed.starts_with(['{', '[']) || value_trimmed.starts_with("null") {
-            pos = value_start;
+            copied = k;
+        } else if rest.first().is_some_and(|b| *b == b'{' || *b == b'[')
+            || rest.starts_with(b"null")
+        {
+            copied = j;
         } else {
-            let end = value_trimmed
-                .find([',', '}', ']'])
-                .unwrap_or(value_trimmed.len());
+            let end = rest
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']'))
+                .map_or(len, |p| j + p);
             out.push_str("***");
-            pos = value_start + end;
+            copied = end;
         }
+        i = copied.max(i + 1);
     }
+    out.push_str(&text[copied.min(len)..]);
     out
+}
+
+/// The length of the secret field name that `rest` starts with, when a closing `"` follows it.
+fn secret_field_at(rest: &[u8]) -> Option<usize> {
+    SECRET_FIELDS.iter().find_map(|name| {
+        let n = name.len();
+        (rest.len() > n && rest[..n].eq_ignore_ascii_case(name.as_bytes()) && rest[n] == b'"')
+            .then_some(n)
+    })
+}
+
+/// A text from the server (an error message, a body) as an error may quote it: its start,
+/// scrubbed of secret fields, at most [`SNIPPET_CHARS`] printable characters.
+pub(crate) fn quote(text: &str) -> String {
+    let mut head = text.len().min(SNIPPET_CHARS * 4);
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    bounded(&scrub(&text[..head]))
 }
 
 /// A serde message with the values it quotes replaced by `…`: everything between double
@@ -265,7 +291,7 @@ pub(crate) fn skeleton(value: &Value) -> String {
 /// A bounded, printable, secret-scrubbed start of a body for error messages.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(SNIPPET_CHARS * 4)];
-    bounded(&scrub(&String::from_utf8_lossy(head)))
+    quote(&String::from_utf8_lossy(head))
 }
 
 /// At most `SNIPPET_CHARS` printable characters of `scrubbed`, whitespace collapsed.

@@ -917,3 +917,91 @@ fn secrets_never_reach_error_messages() {
     validate.assert();
     code_login.assert();
 }
+
+#[test]
+fn a_huge_error_message_is_bounded_and_quick() {
+    // A megabyte of `"key" ` in `error.message`: the message is quoted at a bounded length,
+    // scrubbed in linear time (an earlier scrubber was quadratic here and hung the call).
+    let message = "\"key\" ".repeat(200_000);
+    let started = Instant::now();
+    let err = setup_error(
+        400,
+        JSON,
+        error_envelope(
+            400,
+            &message,
+            Some(&"System.ArgumentException".repeat(1000)),
+        ),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::BadRequest);
+    let shown = err.server_message().unwrap();
+    assert!(
+        shown.chars().count() <= 201,
+        "{} chars",
+        shown.chars().count()
+    );
+    assert!(shown.starts_with("\"key\" \"key\""), "{shown}");
+    assert!(
+        err.to_string().len() < 1000,
+        "{} bytes",
+        err.to_string().len()
+    );
+    match &err {
+        Error::Status { error_type, .. } => {
+            assert!(error_type.as_ref().unwrap().chars().count() <= 201)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn huge_timeouts_are_cut_to_a_day_instead_of_overflowing() {
+    // `Instant + Duration::MAX` panics inside the transport; the builder caps both timeouts.
+    let mut server = mockito::Server::new();
+    let mock = server
+        .mock("GET", "/api/2.0/settings/tfaapp")
+        .with_header("content-type", JSON)
+        .with_body(envelope("GET", "settings/tfaapp", json!([])))
+        .expect(1)
+        .create();
+    let client = Client::builder()
+        .base_url(server.url())
+        .token(TOKEN)
+        .timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .retry(
+            RetryPolicy::default()
+                .max_retry_after(Duration::MAX)
+                .max_elapsed(Duration::MAX),
+        )
+        .build()
+        .unwrap();
+    assert!(client.tfa().methods().unwrap().is_empty());
+    let debug = format!("{client:?}");
+    assert!(debug.contains("timeout: 86400s"), "{debug}");
+    mock.assert();
+
+    // A `Retry-After` of u64::MAX seconds with no cap: no overflow panic, and no wait past the
+    // retry budget (10 s by default): the error at once.
+    let limited = server
+        .mock("GET", "/api/2.0/people/@self")
+        .with_status(429)
+        .with_header("retry-after", "18446744073709551615")
+        .expect(1)
+        .create();
+    let client = Client::builder()
+        .base_url(server.url())
+        .token(TOKEN)
+        .retry(RetryPolicy::default().max_retry_after(Duration::MAX))
+        .build()
+        .unwrap();
+    let err = client.people().me().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    limited.assert();
+}
