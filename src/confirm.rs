@@ -180,28 +180,13 @@ impl ConfirmTicket {
             .find(|(k, _)| k.eq_ignore_ascii_case("type"))
             .map(|(_, v)| v)
             .unwrap_or_default();
-        let cookies: Vec<(String, String)> = set_cookies
-            .into_iter()
-            .filter_map(parse_set_cookie)
-            .filter(|(n, v)| {
-                !v.is_empty()
-                    && n.len() > CONFIRM_COOKIE_PREFIX.len()
-                    && n[..CONFIRM_COOKIE_PREFIX.len()].eq_ignore_ascii_case(CONFIRM_COOKIE_PREFIX)
-            })
-            .collect();
         let wanted = format!("{CONFIRM_COOKIE_PREFIX}{confirm_type}");
-        let key = cookies
-            .iter()
-            .rev()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&wanted))
-            .or_else(|| cookies.last())
-            .map(|(_, v)| Secret::new(v.clone()))
-            .ok_or_else(|| {
-                Error::invalid_input(
-                    "confirm ticket",
-                    format!("the answer has no `{wanted}` cookie"),
-                )
-            })?;
+        let (_, key) = confirm_key_cookie(set_cookies, &wanted).ok_or_else(|| {
+            Error::invalid_input(
+                "confirm ticket",
+                format!("the answer has no `{wanted}` cookie"),
+            )
+        })?;
         Self::from_url(url, key)
     }
 
@@ -325,6 +310,32 @@ pub fn parse_set_cookie(header: &str) -> Option<(String, String)> {
         name.to_owned(),
         percent_decode_str(value).decode_utf8_lossy().into_owned(),
     ))
+}
+
+/// Finds the confirm key among `Set-Cookie` header values: the non-empty
+/// `asc_confirm_key_*` cookie named `preferred` (case-insensitively), or failing that the last
+/// non-empty `asc_confirm_key_*` one. Returns the cookie's name and value.
+pub(crate) fn confirm_key_cookie<'a>(
+    set_cookies: impl IntoIterator<Item = &'a str>,
+    preferred: &str,
+) -> Option<(String, Secret)> {
+    let is_confirm = |name: &str| {
+        name.len() > CONFIRM_COOKIE_PREFIX.len()
+            && name
+                .get(..CONFIRM_COOKIE_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(CONFIRM_COOKIE_PREFIX))
+    };
+    let cookies: Vec<(String, String)> = set_cookies
+        .into_iter()
+        .filter_map(parse_set_cookie)
+        .filter(|(n, v)| !v.is_empty() && is_confirm(n))
+        .collect();
+    let chosen = cookies
+        .iter()
+        .rev()
+        .find(|(n, _)| n.eq_ignore_ascii_case(preferred))
+        .or_else(|| cookies.last())?;
+    Some((chosen.0.clone(), Secret::new(chosen.1.clone())))
 }
 
 /// Finds the value of cookie `name` among `Set-Cookie` header values (the last one wins, as in

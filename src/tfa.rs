@@ -21,7 +21,7 @@ use ureq::http::Method;
 
 use crate::client::Client;
 use crate::code::normalize_code;
-use crate::confirm::{find_cookie, ConfirmTicket, CONFIRM_COOKIE_PREFIX};
+use crate::confirm::{confirm_key_cookie, find_cookie, ConfirmTicket};
 use crate::error::{Error, Result};
 use crate::models::{BackupCode, ConfirmData, SetupCode, TfaMethod, TfaPolicy, Validation};
 use crate::request::{Credential, Endpoint, Reply, Request, Shape};
@@ -170,22 +170,12 @@ impl<'c> Tfa<'c> {
             _ => reply.decode("confirm data", Shape::Object)?,
         };
         if data.cookie_value.as_ref().is_none_or(Secret::is_empty) {
-            // Older servers: the key comes only as a cookie. Take the named cookie, or any
+            // Older servers: the key comes only as a cookie, the named one or any
             // `asc_confirm_key_*` one.
-            let from_cookie = match &data.cookie_name {
-                Some(name) => find_cookie(reply.set_cookies(), name),
-                None => reply
-                    .set_cookies()
-                    .filter_map(crate::confirm::parse_set_cookie)
-                    .filter(|(n, v)| n.starts_with(CONFIRM_COOKIE_PREFIX) && !v.is_empty())
-                    .last()
-                    .map(|(n, v)| {
-                        data.cookie_name = Some(n);
-                        Secret::new(v)
-                    }),
-            };
-            if from_cookie.is_some() {
-                data.cookie_value = from_cookie;
+            let preferred = data.cookie_name.clone().unwrap_or_default();
+            if let Some((name, key)) = confirm_key_cookie(reply.set_cookies(), &preferred) {
+                data.cookie_name = Some(name);
+                data.cookie_value = Some(key);
             }
         }
         Ok(Some(data))

@@ -244,11 +244,8 @@ fn clean_code(code: &str, digits: u32) -> Option<String> {
     if code.len() > MAX_CODE_INPUT {
         return None;
     }
-    let cleaned: String = code
-        .trim()
-        .chars()
-        .filter(|c| *c != ' ' && *c != '\u{a0}')
-        .collect();
+    // The same cleaning as every code the client sends (trim, inner spaces out).
+    let cleaned = crate::normalize_code(code).ok()?;
     let right_length = cleaned.len() == digits as usize;
     (right_length && cleaned.bytes().all(|b| b.is_ascii_digit())).then_some(cleaned)
 }
