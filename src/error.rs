@@ -10,9 +10,12 @@
 //! the status code, whether the body was a DocSpace error envelope, the exception type the
 //! envelope names, and which endpoint answered.
 //!
-//! No variant holds a token, password, confirm key, manual key or backup code: body snippets are
-//! bounded and scrubbed of the JSON fields that carry secrets, and the login-with-code path is
-//! named by its template (`authentication/{code}`), never with the code in it.
+//! No variant holds a token, password, confirm key, manual key or backup code: every text that
+//! came from the server (body snippets, the envelope's message and type, a redirect's
+//! `Location`) is bounded, scrubbed of the JSON fields that carry secrets and of every secret
+//! the request carried; a wrong-shaped answer is shown as its skeleton, strings blanked; and the
+//! login-with-code path is named by its template (`authentication/{code}`), never with the code
+//! in it.
 
 use std::fmt;
 use std::time::Duration;
@@ -146,9 +149,11 @@ pub enum Error {
         status: u16,
         /// The classification, decided from the status, the body and the endpoint.
         kind: ErrorKind,
-        /// `error.message` from a DocSpace error envelope, when the body was one.
+        /// `error.message` from a DocSpace error envelope, when the body was one: its first
+        /// 200 characters, scrubbed of secrets.
         message: Option<String>,
-        /// `error.type` from the envelope (the server's exception type), when present.
+        /// `error.type` from the envelope (the server's exception type), when present, bounded
+        /// like `message`.
         error_type: Option<String>,
         /// A bounded, secret-scrubbed start of the body when it was not an error envelope
         /// (empty, HTML, truncated); empty otherwise.

@@ -149,7 +149,15 @@ impl fmt::Debug for LoggedRequest {
             .field("authorization", &self.authorization)
             .field("auth_cookie", &self.auth_cookie)
             .field("confirm", &self.confirm)
-            .field("body", &self.body.as_ref().map(|b| scrub(&b.to_string())))
+            // A JSON body with its secret fields blanked; anything else (a string the server
+            // could not parse as JSON) only by its length: it may be a form with a password.
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| match b {
+                    serde_json::Value::String(raw) => format!("<{} bytes, not JSON>", raw.len()),
+                    json => scrub(&json.to_string()),
+                }),
+            )
             .field("status", &self.status)
             .finish()
     }
