@@ -2,6 +2,7 @@
 //! `docspace-api.md` describe a real portal. Pure functions of the [`State`] and an
 //! [`Incoming`] request; no sockets here.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use percent_encoding::percent_decode_str;
@@ -77,8 +78,8 @@ pub(crate) struct Context<'a> {
     pub(crate) issuer: &'a str,
 }
 
-/// The credentials a request carries.
-#[derive(Debug, Clone, Default)]
+/// The credentials a request carries. `Debug` leaves the token and key out.
+#[derive(Clone, Default)]
 pub(crate) struct Creds {
     /// The token from `Authorization` (with or without `Bearer`) or, failing that, the
     /// `asc_auth_key` cookie.
@@ -89,7 +90,7 @@ pub(crate) struct Creds {
 }
 
 /// A `Confirm` header as received.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct ConfirmSeen {
     pub(crate) confirm_type: String,
     pub(crate) uid: String,
@@ -97,6 +98,29 @@ pub(crate) struct ConfirmSeen {
     pub(crate) key: Option<String>,
     pub(crate) key_in_header: bool,
     pub(crate) key_in_cookie: bool,
+}
+
+impl fmt::Debug for Creds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Creds")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("has_authorization", &self.has_authorization)
+            .field("has_auth_cookie", &self.has_auth_cookie)
+            .field("confirm", &self.confirm)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ConfirmSeen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmSeen")
+            .field("confirm_type", &self.confirm_type)
+            .field("uid", &self.uid)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("key_in_header", &self.key_in_header)
+            .field("key_in_cookie", &self.key_in_cookie)
+            .finish()
+    }
 }
 
 impl Creds {
@@ -1037,6 +1061,23 @@ mod tests {
         assert!(t.key_in_cookie && !t.key_in_header);
         let c = Creds::from_headers(&headers(&[("Confirm", "type=TfaActivation&uid=u&key=k")]));
         assert!(c.confirm.unwrap().key_in_header);
+    }
+
+    #[test]
+    fn credentials_debug_hides_token_and_key() {
+        let c = Creds::from_headers(&headers(&[
+            ("Authorization", "Bearer sk-secret-token"),
+            ("Confirm", "type=TfaAuth&uid=u-1&key=1.secret-key"),
+        ]));
+        let shown = format!("{c:?} {c:#?}");
+        assert!(
+            !shown.contains("sk-secret-token") && !shown.contains("secret-key"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("TfaAuth") && shown.contains("u-1"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// The portal comes from --url or DOCSPACE_URL; the bearer token from DOCSPACE_TOKEN or
 /// --token-file. With --json, stdout carries exactly one JSON document.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "docspace-tfa", version, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 success, 1 network/server/decode failure, 2 usage or bad \
@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Options every command accepts, before or after the subcommand.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct Global {
     /// Portal base URL, such as https://portal.example.com [env: DOCSPACE_URL]
     #[arg(long, global = true, value_name = "URL")]
@@ -53,7 +53,7 @@ pub struct Global {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Get the setup code: account, manual key, QR image (GET settings/tfaapp/setup)
     Setup {
@@ -144,7 +144,7 @@ pub enum Command {
 }
 
 /// `settings set`.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum SettingsAction {
     /// Set the TFA policy (PUT settings/tfaapp, or settings/tfaappwithlink with --with-link)
     Set {
@@ -178,7 +178,7 @@ pub enum TypeArg {
 }
 
 /// A confirm ticket given on the command line.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct TicketArgs {
     /// Confirm URL holding type and uid (use with --confirm-key)
     #[arg(long, value_name = "URL", requires = "confirm_key")]
