@@ -16,11 +16,13 @@ use crate::answer::{parse_success_body, status_error};
 use crate::auth::Auth;
 use crate::error::{Error, Result};
 use crate::people::People;
+use crate::proxy::{self, Proxy};
 use crate::redact::{snippet, Redactions};
 use crate::request::{header_str, Credential, Reply, Request, Retry};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
+use crate::tls::{self, TlsRoots};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("docspace-tfa/", env!("CARGO_PKG_VERSION"));
@@ -69,6 +71,10 @@ struct Inner {
     max_response_bytes: u64,
     connect_timeout: Duration,
     timeout: Duration,
+    /// Bounds each call, attempts and waits included.
+    total_timeout: Option<Duration>,
+    /// No call runs past it.
+    deadline: Option<Instant>,
 }
 
 impl fmt::Debug for Client {
@@ -80,6 +86,8 @@ impl fmt::Debug for Client {
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("total_timeout", &self.inner.total_timeout)
+            .field("deadline", &self.inner.deadline)
             .finish()
     }
 }
@@ -96,6 +104,11 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     retry: RetryPolicy,
     max_response_bytes: u64,
+    tls_roots: TlsRoots,
+    root_certificates_pem: Vec<Vec<u8>>,
+    proxy: Proxy,
+    total_timeout: Option<Duration>,
+    deadline: Option<Instant>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -108,6 +121,11 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("tls_roots", &self.tls_roots)
+            .field("root_certificates_pem", &self.root_certificates_pem.len())
+            .field("proxy", &self.proxy)
+            .field("total_timeout", &self.total_timeout)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -122,6 +140,11 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            tls_roots: TlsRoots::default(),
+            root_certificates_pem: Vec::new(),
+            proxy: Proxy::default(),
+            total_timeout: None,
+            deadline: None,
         }
     }
 }
@@ -178,13 +201,58 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificates of a PEM text (one or many `-----BEGIN CERTIFICATE-----`
+    /// sections; other sections are skipped) as root certificate authorities: the way to
+    /// reach a portal behind an internal CA. May be called several times; all are trusted.
+    /// They *replace* the bundled roots (as `curl --cacert` does). Default: none, and
+    /// [`tls_roots`](Self::tls_roots) decides. The text is checked by [`build`](Self::build).
+    pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates_pem.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// The root certificate authorities trusted when no
+    /// [`add_root_certificates_pem`](Self::add_root_certificates_pem) was given. Default:
+    /// [`TlsRoots::Bundled`] (Mozilla's roots, built in).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
+        self
+    }
+
+    /// How the portal is reached: [`Proxy::FromEnv`] (the default), [`Proxy::Direct`] or
+    /// [`Proxy::Url`]. A loopback portal is always reached directly. See [`Proxy`].
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// The deadline of a whole call, every attempt and every wait between retries included:
+    /// no attempt runs and no retry starts past it. Default: none (each attempt is bounded
+    /// by [`timeout`](Self::timeout), the retries by
+    /// [`RetryPolicy::max_elapsed`]). At most [`MAX_TIMEOUT`].
+    pub fn total_timeout(mut self, total: Duration) -> Self {
+        self.total_timeout = Some(total.min(MAX_TIMEOUT));
+        self
+    }
+
+    /// An absolute deadline for every call of the client (and of the clients made from it
+    /// with [`Client::with_token`]): a call past it fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) without sending anything. For a
+    /// program that must finish a sequence of calls by a given time. Default: none.
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the base URL is missing or malformed, or is plain
     /// `http://` to a non-loopback host without
-    /// [`allow_insecure_http`](Self::allow_insecure_http).
+    /// [`allow_insecure_http`](Self::allow_insecure_http); when the token holds characters
+    /// a bearer token cannot have; when a root certificate PEM holds no certificate; when the
+    /// proxy (given or from the environment) is malformed or of an unsupported kind.
     pub fn build(self) -> Result<Client> {
         let raw = self.base_url.as_deref().ok_or_else(|| {
             Error::invalid_input(
@@ -193,7 +261,20 @@ impl ClientBuilder {
             )
         })?;
         let base_url = normalize_base_url(raw, self.allow_insecure_http)?;
+        let token = self.token.filter(|t| !t.expose().trim().is_empty());
+        if let Some(token) = &token {
+            check_token(token)?;
+        }
+        let host = base_url
+            .parse::<Uri>()
+            .ok()
+            .and_then(|u| u.host().map(str::to_owned))
+            .unwrap_or_default();
+        let proxy = proxy::resolve(&self.proxy, &host, |name| std::env::var(name).ok())?;
+        let tls_config = tls::config(self.tls_roots, &self.root_certificates_pem)?;
         let config = ureq::Agent::config_builder()
+            .proxy(proxy)
+            .tls_config(tls_config)
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(USER_AGENT)
@@ -209,11 +290,13 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 agent: config.into(),
                 base_url,
-                token: self.token.filter(|t| !t.expose().trim().is_empty()),
+                token,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 connect_timeout: self.connect_timeout,
                 timeout: self.timeout,
+                total_timeout: self.total_timeout,
+                deadline: self.deadline,
             }),
         })
     }
@@ -256,6 +339,26 @@ impl Client {
                 max_response_bytes: self.inner.max_response_bytes,
                 connect_timeout: self.inner.connect_timeout,
                 timeout: self.inner.timeout,
+                total_timeout: self.inner.total_timeout,
+                deadline: self.inner.deadline,
+            }),
+        }
+    }
+
+    /// A client for the same portal with the same token and settings, sharing this client's
+    /// connection pool, whose calls end by `deadline` (see [`ClientBuilder::deadline`]).
+    pub fn with_deadline(&self, deadline: Instant) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                agent: self.inner.agent.clone(),
+                base_url: self.inner.base_url.clone(),
+                token: self.inner.token.clone(),
+                retry: self.inner.retry.clone(),
+                max_response_bytes: self.inner.max_response_bytes,
+                connect_timeout: self.inner.connect_timeout,
+                timeout: self.inner.timeout,
+                total_timeout: self.inner.total_timeout,
+                deadline: Some(deadline),
             }),
         }
     }
@@ -288,6 +391,7 @@ impl Client {
     /// Sends a request: the one place where the crate talks to the network.
     pub(crate) fn send(&self, req: Request<'_>) -> Result<Reply> {
         let started = Instant::now();
+        let end = call_end(started, self.inner.total_timeout, self.inner.deadline);
         let policy = &self.inner.retry;
         let attempts = if req.retry == Retry::Safe {
             policy.attempts()
@@ -296,7 +400,7 @@ impl Client {
         };
         let mut attempt = 1;
         loop {
-            let failure = match self.attempt(&req) {
+            let failure = match self.attempt(&req, end) {
                 Ok(reply) => return Ok(reply),
                 // Only a failure pays for collecting the request's secrets.
                 Err(f) => f.redacted(&Redactions::of(self.inner.token.as_ref(), &req)),
@@ -309,11 +413,9 @@ impl Client {
                 (Failure::Status(err), true) => retry_wait(err, policy, attempt),
                 (Failure::Final(_), true) => None,
             };
-            let within_budget = wait
-                .and_then(|w| started.elapsed().checked_add(w))
-                .is_some_and(|end| end <= policy.elapsed_budget());
+            let remaining = end.map(|end| end.saturating_duration_since(Instant::now()));
             match wait {
-                Some(w) if within_budget => {
+                Some(w) if policy.allows(started.elapsed(), w, remaining) => {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
@@ -323,7 +425,11 @@ impl Client {
     }
 
     /// One attempt: build the request, send it, read and check the answer.
-    fn attempt(&self, req: &Request<'_>) -> std::result::Result<Reply, Failure> {
+    fn attempt(
+        &self,
+        req: &Request<'_>,
+        end: Option<Instant>,
+    ) -> std::result::Result<Reply, Failure> {
         let base = &self.inner.base_url;
         let mut url = String::with_capacity(base.len() + "/api/2.0/".len() + req.path.len());
         url.push_str(base);
@@ -371,6 +477,28 @@ impl Client {
                 format!("{}: a header value is not valid HTTP", req.operation()),
             ))
         })?;
+        let remaining = end.map(|end| end.saturating_duration_since(Instant::now()));
+        let request = match remaining {
+            Some(left) if left.is_zero() => {
+                return Err(Failure::Final(Error::Transport {
+                    operation: req.operation(),
+                    timeout: true,
+                    source: Box::new(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the call's deadline passed before the request was sent",
+                    )),
+                }))
+            }
+            // Only a deadline closer than the usual timeout pays for a per-request config.
+            Some(left) if left < self.inner.timeout => self
+                .inner
+                .agent
+                .configure_request(request)
+                .timeout_global(Some(left))
+                .timeout_connect(Some(left.min(self.inner.connect_timeout)))
+                .build(),
+            _ => request,
+        };
         let response = self
             .inner
             .agent
@@ -438,7 +566,10 @@ impl Client {
             other => Error::Transport {
                 operation: req.operation(),
                 timeout: false,
-                source: Box::new(other),
+                source: match tls::untrusted_certificate(&other) {
+                    Some(untrusted) => Box::new(untrusted),
+                    None => Box::new(other),
+                },
             },
         }
     }
@@ -487,6 +618,33 @@ fn retry_wait(err: &Error, policy: &RetryPolicy, attempt: u32) -> Option<Duratio
         },
         _ => None,
     }
+}
+
+/// The end of a call that starts at `started`: the nearer of its total timeout and the
+/// client's deadline.
+fn call_end(
+    started: Instant,
+    total: Option<Duration>,
+    deadline: Option<Instant>,
+) -> Option<Instant> {
+    let by_total = total.and_then(|t| started.checked_add(t));
+    match (by_total, deadline) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Refuses a token that cannot travel in an `Authorization` header: anything but visible
+/// ASCII (a non-ASCII character, a space, a control character inside it).
+fn check_token(token: &Secret) -> Result<()> {
+    if token.expose().trim().bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(());
+    }
+    Err(Error::invalid_input(
+        "token",
+        "it holds a character a bearer token cannot have (only visible ASCII; no spaces, \
+         control or non-ASCII characters)",
+    ))
 }
 
 /// Checks and normalizes a base URL to `scheme://authority[/prefix]`.

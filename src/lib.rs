@@ -102,13 +102,16 @@ mod confirm;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+mod escapes;
 mod models;
 mod people;
+mod proxy;
 mod redact;
 mod request;
 mod retry;
 mod secret;
 mod tfa;
+mod tls;
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
@@ -119,6 +122,8 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
     MAX_TIMEOUT, USER_AGENT,
 };
+pub use proxy::Proxy;
+pub use tls::TlsRoots;
 /// The answer-handling path without the network, for `fuzz/` only (`--cfg fuzzing`).
 #[cfg(fuzzing)]
 #[doc(hidden)]

@@ -46,18 +46,17 @@ impl Redactions {
         Redactions::new(values)
     }
 
-    /// From the raw values: each also percent-encoded, longest first, short ones dropped.
+    /// From the raw values: short ones dropped, longest first. A value with spaces is also
+    /// looked for in its form-encoded shape (`+` for a space); every other form (JSON
+    /// escapes, percent-encoding, HTML entities) is decoded by [`crate::escapes`].
     fn new(raw: Vec<String>) -> Redactions {
-        let mut values = Vec::with_capacity(raw.len() * 2);
+        let mut values = Vec::with_capacity(raw.len());
         for value in raw {
             if value.chars().count() < MIN_REDACTED_CHARS {
                 continue;
             }
-            let encoded =
-                percent_encoding::utf8_percent_encode(&value, crate::confirm::QUERY_VALUE)
-                    .to_string();
-            if encoded != value {
-                values.push(encoded);
+            if value.contains(' ') {
+                values.push(value.replace(' ', "+"));
             }
             values.push(value);
         }
@@ -66,29 +65,26 @@ impl Redactions {
         Redactions(values)
     }
 
-    /// `text` with every value replaced by `***`, and a value cut off at the end of a bounded
-    /// snippet (`…`) hidden too.
+    /// `text` with every value replaced by `***`, in whatever escaped form it appears, and
+    /// a value cut off at the end (a truncated body, a bounded snippet's `…`) hidden too.
     fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for value in &self.0 {
-            if out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), "***");
-            }
+        let (body, ellipsis) = match text.strip_suffix('…') {
+            Some(head) => (head, "…"),
+            None => (text, ""),
+        };
+        let ranges = crate::escapes::secret_ranges(body, &self.0);
+        if ranges.is_empty() {
+            return text.to_owned();
         }
-        if let Some(head) = out.strip_suffix('…') {
-            let cut = self.0.iter().find_map(|value| {
-                value
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .skip(MIN_REDACTED_CHARS)
-                    .chain(std::iter::once(value.len()))
-                    .filter(|&i| head.ends_with(&value[..i]))
-                    .last()
-            });
-            if let Some(len) = cut {
-                out = format!("{}***…", &head[..head.len() - len]);
-            }
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (start, end) in ranges {
+            out.push_str(&body[copied..start]);
+            out.push_str("***");
+            copied = end;
         }
+        out.push_str(&body[copied..]);
+        out.push_str(ellipsis);
         out
     }
 

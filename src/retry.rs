@@ -103,8 +103,20 @@ impl RetryPolicy {
         self.max_retry_after
     }
 
-    pub(crate) fn elapsed_budget(&self) -> Duration {
-        self.max_elapsed
+    /// Whether a retry after `wait` may start, `elapsed` into the call, with `remaining`
+    /// left before the call's deadline (if it has one): the wait must end within
+    /// [`max_elapsed`](RetryPolicy::max_elapsed) and strictly before the deadline, so that
+    /// the retry has time to run. A deadline is never overrun by sleeping.
+    pub(crate) fn allows(
+        &self,
+        elapsed: Duration,
+        wait: Duration,
+        remaining: Option<Duration>,
+    ) -> bool {
+        let within_budget = elapsed
+            .checked_add(wait)
+            .is_some_and(|end| end <= self.max_elapsed);
+        within_budget && remaining.is_none_or(|left| wait < left)
     }
 
     /// The jittered wait before retry number `retry` (1 for the first retry).
@@ -155,6 +167,21 @@ mod tests {
             let huge = p.backoff(u32::MAX);
             assert!(huge <= Duration::from_millis(400));
         }
+    }
+
+    #[test]
+    fn retries_stay_within_budget_and_deadline() {
+        let p = RetryPolicy::default();
+        let ms = Duration::from_millis;
+        assert!(p.allows(ms(0), ms(200), None));
+        assert!(!p.allows(ms(9_900), ms(200), None), "past max_elapsed");
+        assert!(
+            !p.allows(ms(0), ms(200), Some(ms(200))),
+            "the wait uses up the deadline"
+        );
+        assert!(!p.allows(ms(0), ms(200), Some(ms(0))));
+        assert!(p.allows(ms(0), ms(200), Some(ms(201))));
+        assert!(!p.allows(Duration::MAX, ms(1), None), "no overflow");
     }
 
     #[test]
