@@ -118,7 +118,13 @@ pub(crate) fn untrusted_certificate(e: &ureq::Error) -> Option<UntrustedCertific
     let reason = match cert {
         C::UnknownIssuer => "it was issued by an authority the client does not trust",
         C::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
-            "it is a CA certificate used as the server's own (a self-signed certificate)"
+            return Some(UntrustedCertificate {
+                reason: "it is a CA certificate used as the server's own (a self-signed \
+                         certificate made with CA:TRUE)",
+                fix: "give the portal a server certificate (CA:FALSE) signed by that CA, and \
+                      trust the CA with --ca-cert FILE or DOCSPACE_CA_CERT (CLI) or \
+                      ClientBuilder::add_root_certificates_pem (library)",
+            })
         }
         C::Other(other) if other.to_string().contains("SelfSigned") => "it is self-signed",
         C::NotValidForName | C::NotValidForNameContext { .. } => {

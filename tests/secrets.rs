@@ -605,3 +605,172 @@ fn authenticator_input_errors_do_not_show_secrets() {
     assert_error_clean("SetupCode::totp_key", &setup.totp_key().unwrap_err());
     assert_error_clean("SetupCode::qr_png", &setup.qr_png().unwrap_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Escaped echoes: a hostile server repeats the secret as .NET's JSON writer, a URL, or an
+// HTML page would write it.
+
+/// A token, a password and a confirm key with the characters servers escape.
+const PLUS_TOKEN: &str = "sk+9f/Qa=Zr&Tq<Wx>8e";
+const PLUS_PASSWORD: &str = "pä+ss/wörd&1";
+const PLUS_KEY: &str = "638512954712345678.Ab+Cd/Ef=Gh";
+
+/// The forms a server can echo `secret` in.
+fn echoed_forms(secret: &str) -> Vec<(&'static str, String)> {
+    let dotnet: String = secret
+        .chars()
+        .map(|c| match c {
+            '+' | '<' | '>' | '&' | '\'' | '=' => format!("\\u{:04X}", c as u32),
+            '/' => "\\/".to_owned(),
+            c if !c.is_ascii() => format!("\\u{:04X}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    let lower_percent: String = secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02x}")
+            }
+        })
+        .collect();
+    let html_numeric: String = secret
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("&#{};", c as u32)
+            }
+        })
+        .collect();
+    let html_named: String = secret
+        .chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '+' => "&plus;".to_owned(),
+            '/' => "&sol;".to_owned(),
+            '=' => "&equals;".to_owned(),
+            c if !c.is_ascii() => format!("&#x{:x};", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    vec![
+        (".NET JSON escapes", dotnet),
+        ("lower-case percent-encoding", lower_percent),
+        ("numeric HTML entities", html_numeric),
+        ("named HTML entities", html_named),
+    ]
+}
+
+/// Whether `text` still shows `secret` in `form`, or the part of it after its first 3
+/// characters (the distinctive rest).
+fn shows(text: &str, form: &str) -> bool {
+    let skip = form.char_indices().nth(3).map_or(0, |(i, _)| i);
+    text.contains(form) || (form.len() - skip >= 6 && text.contains(&form[skip..]))
+}
+
+#[test]
+fn escaped_echoes_of_token_password_and_key_are_hidden() {
+    for (secret, what) in [
+        (PLUS_TOKEN, "token"),
+        (PLUS_PASSWORD, "password"),
+        (PLUS_KEY, "confirm key"),
+    ] {
+        for (form_name, form) in echoed_forms(secret) {
+            for (shape, body, content_type) in [
+                (
+                    "envelope",
+                    error_envelope(401, &format!("Bad {what} {form} given"), None),
+                    JSON,
+                ),
+                (
+                    "html page",
+                    format!("<html><body><p>Bad {what}: {form}</p></body></html>"),
+                    "text/html",
+                ),
+                // A body cut inside the secret (the server broke off mid-answer).
+                (
+                    "truncated JSON",
+                    {
+                        let cut = form.char_indices().nth(form.chars().count() - 3).unwrap().0;
+                        format!(r#"{{"error":{{"message":"Bad {what} {}"#, &form[..cut])
+                    },
+                    JSON,
+                ),
+            ] {
+                let mut server = Server::new();
+                let _m = server
+                    .mock(
+                        match what {
+                            "token" => "GET",
+                            "password" => "POST",
+                            _ => "GET",
+                        },
+                        Matcher::Any,
+                    )
+                    .with_status(401)
+                    .with_header("content-type", content_type)
+                    .with_body(&body)
+                    .create();
+                let err = match what {
+                    "token" => Client::builder()
+                        .base_url(server.url())
+                        .token(PLUS_TOKEN)
+                        .retry(RetryPolicy::none())
+                        .build()
+                        .unwrap()
+                        .tfa()
+                        .methods()
+                        .unwrap_err(),
+                    "password" => anonymous(&server)
+                        .auth()
+                        .login(USER_NAME, PLUS_PASSWORD)
+                        .unwrap_err(),
+                    _ => {
+                        let ticket = ConfirmTicket::from_url(&activation_url(), PLUS_KEY).unwrap();
+                        anonymous(&server).tfa().setup_with(&ticket).unwrap_err()
+                    }
+                };
+                let text = format!("{err} {err:?}");
+                let case = format!("{what} as {form_name} in {shape}");
+                assert!(!shows(&text, &form), "{case} leaks:\n{text}");
+                assert!(!shows(&text, secret), "{case} leaks:\n{text}");
+                assert!(text.contains("***"), "{case}: nothing was hidden:\n{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_secret_cut_by_the_snippet_bound_is_hidden() {
+    // An HTML page with the escaped token right where the 200-character snippet ends.
+    let form = &echoed_forms(PLUS_TOKEN)[0].1;
+    let page = format!(
+        "<html><body>{}{form} and more</body></html>",
+        "x".repeat(178)
+    );
+    let mut server = Server::new();
+    let _m = server
+        .mock("GET", "/api/2.0/settings/tfaapp")
+        .with_status(502)
+        .with_header("content-type", "text/html")
+        .with_body(&page)
+        .create();
+    let err = Client::builder()
+        .base_url(server.url())
+        .token(PLUS_TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .tfa()
+        .methods()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("***…"), "{text}");
+    assert!(!text.contains("sk\\u002B9f"), "{text}");
+}
