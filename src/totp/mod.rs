@@ -70,6 +70,7 @@
 mod code;
 mod key;
 mod otpauth;
+mod private_file;
 mod qr;
 mod setup;
 

@@ -1,7 +1,5 @@
 //! The authenticator's view of a [`SetupCode`]: its key, its URI and its QR image.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::Path;
 
 use ureq::http::Uri;
@@ -86,9 +84,10 @@ impl SetupCode {
 
     /// Writes the QR image to a PNG file (creating or replacing it) for a person to scan.
     ///
-    /// The image holds the secret. On Unix a new file is created readable by its owner only
-    /// (mode `0600`); an existing file keeps its permissions. Delete the file once the app is
-    /// linked.
+    /// The image holds the secret. It is written to a new file created exclusively in the
+    /// target's folder (readable by its owner only, mode `0600` on Unix) and renamed into
+    /// place: an existing file or a symbolic link at `path` is replaced, never written
+    /// through, and never keeps its old permissions. Delete the file once the app is linked.
     ///
     /// ```no_run
     /// # let client = docspace_tfa::Client::from_env()?;
@@ -106,16 +105,7 @@ impl SetupCode {
         let path = path.as_ref();
         let png = self.qr_png()?;
         let what = || format!("write QR image to {}", path.display());
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path).map_err(|e| Error::io(what(), e))?;
-        file.write_all(&png).map_err(|e| Error::io(what(), e))?;
-        file.flush().map_err(|e| Error::io(what(), e))
+        super::private_file::write_private(path, &png).map_err(|e| Error::io(what(), e))
     }
 }
 
