@@ -77,7 +77,11 @@ mod tests {
         let link = dir.join("qr.png");
         symlink(&victim, &link).unwrap();
         write_private(&link, b"PNG").unwrap();
-        assert_eq!(fs::read(&victim).unwrap(), b"keep me", "the link was not followed");
+        assert_eq!(
+            fs::read(&victim).unwrap(),
+            b"keep me",
+            "the link was not followed"
+        );
         let meta = fs::symlink_metadata(&link).unwrap();
         assert!(meta.is_file());
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
@@ -87,7 +91,10 @@ mod tests {
         fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).unwrap();
         write_private(&open, b"new").unwrap();
         assert_eq!(fs::read(&open).unwrap(), b"new");
-        assert_eq!(fs::metadata(&open).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&open).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert!(write_private(&dir, b"x").is_err());
         let leftovers: Vec<_> = fs::read_dir(&dir)
             .unwrap()

@@ -37,7 +37,7 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Deadline of each request, in seconds (1 to 86400)
+    /// Deadline of the whole command, retries included, in seconds (1 to 86400)
     #[arg(
         long,
         global = true,
@@ -50,6 +50,26 @@ pub struct Global {
     /// Allow plain http:// to a host that is not loopback (the token travels in clear text)
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+
+    /// Trust the CA certificate(s) in this PEM file instead of the built-in roots (for a
+    /// portal behind an internal CA)
+    #[arg(long, global = true, value_name = "FILE", env = "DOCSPACE_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Retries of a read that failed on the network or with 429/502/503/504 (0 = none)
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u32).range(0..=10)
+    )]
+    pub retries: u32,
+
+    /// Connect directly, ignoring ALL_PROXY, HTTPS_PROXY and HTTP_PROXY (a loopback portal
+    /// is always reached directly)
+    #[arg(long, global = true)]
+    pub no_proxy: bool,
 }
 
 /// The subcommands.

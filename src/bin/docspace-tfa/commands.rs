@@ -1,18 +1,20 @@
 //! The commands: each builds a client, calls the SDK and prints its result.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use docspace_tfa::totp::{Totp, TotpKey};
 use docspace_tfa::{
-    normalize_code, BackupCode, Client, ConfirmTicket, LoginOutcome, Secret, SetupCode, TfaPolicy,
-    TfaType,
+    normalize_code, BackupCode, Client, ConfirmTicket, ErrorKind, LoginOutcome, Proxy, RetryPolicy,
+    Secret, SetupCode, TfaPolicy, TfaType,
 };
 use serde_json::{json, Value};
 
 use crate::args::{Cli, Command, Global, SettingsAction, TicketArgs, TypeArg};
 use crate::output::{Failure, Out};
+use crate::secure_file;
+use crate::terminal::{clean, password_from_stdin};
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -66,7 +68,12 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             set_policy(out, &client(&global, true)?, &policy, with_link)
         }
         Command::Codes { regenerate } => codes(out, &client(&global, true)?, regenerate),
-        Command::Unlink { user } => unlink(out, &client(&global, true)?, user.as_deref()),
+        Command::Unlink { user } => {
+            if let Some(id) = &user {
+                check_guid("--user", id)?;
+            }
+            unlink(out, &client(&global, true)?, user.as_deref())
+        }
         Command::Link {
             user,
             code,
@@ -85,6 +92,7 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                 out,
                 source,
                 qr_png: qr_png.as_deref(),
+                timeout: Duration::from_secs(global.timeout),
             };
             match user {
                 Some(user) => {
@@ -106,14 +114,48 @@ fn client(global: &Global, needs_token: bool) -> Result<Client> {
         .or_else(|| std::env::var("DOCSPACE_URL").ok())
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| Failure::usage("no portal URL: pass --url or set DOCSPACE_URL"))?;
+    // --timeout bounds the whole command: each attempt, the waits between retries, and
+    // every call of a command that makes several.
+    let timeout = Duration::from_secs(global.timeout);
     let mut builder = Client::builder()
-        .base_url(url)
-        .timeout(Duration::from_secs(global.timeout))
+        .base_url(url.clone())
+        .timeout(timeout)
+        .total_timeout(timeout)
+        .deadline(Instant::now() + timeout)
+        .retry(RetryPolicy::default().max_attempts(global.retries.saturating_add(1)))
         .allow_insecure_http(global.allow_insecure_http);
+    if global.no_proxy {
+        builder = builder.proxy(Proxy::Direct);
+    }
+    if let Some(path) = &global.ca_cert {
+        builder = builder.add_root_certificates_pem(secure_file::read_ca_cert(path)?);
+    } else {
+        #[cfg(feature = "platform-verifier")]
+        {
+            builder = builder.tls_roots(docspace_tfa::TlsRoots::Platform);
+        }
+    }
     if let Some(token) = token(global)? {
         builder = builder.token(token);
     }
-    let client = builder.build()?;
+    let client = builder.build().map_err(|e| {
+        // The library names its own setting; the tool names its flag.
+        let plain_http = e.kind() == ErrorKind::InvalidInput
+            && e.to_string().contains("plain http://")
+            && url
+                .trim()
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+        if plain_http {
+            Failure::usage(
+                "invalid base URL: plain http:// is refused for a host that is not loopback, so \
+                 the token is not sent in clear text; use https://, or pass \
+                 --allow-insecure-http",
+            )
+        } else {
+            Failure::from(e)
+        }
+    })?;
     if needs_token && !client.has_token() {
         return Err(Failure::usage(
             "no token: set DOCSPACE_TOKEN or pass --token-file PATH",
@@ -125,19 +167,7 @@ fn client(global: &Global, needs_token: bool) -> Result<Client> {
 /// The bearer token from `--token-file` or `DOCSPACE_TOKEN`.
 fn token(global: &Global) -> Result<Option<Secret>> {
     let raw = match &global.token_file {
-        Some(path) if path.as_os_str() == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| Failure::usage(format!("cannot read the token from stdin: {e}")))?;
-            Some(s)
-        }
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!(
-                "cannot read the token file {}: {e}",
-                path.display()
-            ))
-        })?),
+        Some(path) => Some(secure_file::read_token(path)?),
         None => std::env::var("DOCSPACE_TOKEN").ok(),
     };
     Ok(raw
@@ -158,16 +188,7 @@ fn password(from_stdin: bool, global: &Global) -> Result<Secret> {
                 "--password-stdin and --token-file - cannot both read stdin",
             ));
         }
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::usage(format!("cannot read the password from stdin: {e}")))?;
-        let pw = line.trim_end_matches(['\r', '\n']).to_owned();
-        if pw.is_empty() {
-            return Err(Failure::usage("the password on stdin is empty"));
-        }
-        return Ok(Secret::new(pw));
+        return password_from_stdin();
     }
     std::env::var("DOCSPACE_PASSWORD")
         .ok()
@@ -388,24 +409,27 @@ fn settings(out: &Out, client: &Client) -> Result<()> {
     for m in &methods {
         out.line(format!(
             "{:<4} enabled={:<5} available={:<5} {}",
-            m.id.as_str(),
+            clean(m.id.as_str()),
             m.enabled,
             m.available,
-            m.title
+            clean(&m.title)
         ));
         if !m.trusted_ips.is_empty() {
-            out.line(format!("     trusted IPs: {}", m.trusted_ips.join(", ")));
+            out.line(format!(
+                "     trusted IPs: {}",
+                clean(&m.trusted_ips.join(", "))
+            ));
         }
         if !m.mandatory_users.is_empty() {
             out.line(format!(
                 "     mandatory users: {}",
-                m.mandatory_users.join(", ")
+                clean(&m.mandatory_users.join(", "))
             ));
         }
         if !m.mandatory_groups.is_empty() {
             out.line(format!(
                 "     mandatory groups: {}",
-                m.mandatory_groups.join(", ")
+                clean(&m.mandatory_groups.join(", "))
             ));
         }
     }
@@ -457,7 +481,7 @@ fn codes(out: &Out, client: &Client, regenerate: bool) -> Result<()> {
         for c in &codes {
             out.line(format!(
                 "{}{}",
-                c.code.expose(),
+                clean(c.code.expose()),
                 if c.is_used { "  (used)" } else { "" }
             ));
         }
@@ -500,9 +524,21 @@ struct LinkFlow<'a> {
     out: &'a Out,
     source: CodeSource,
     qr_png: Option<&'a Path>,
+    /// `--timeout`: after a prompt, the rest of the command gets it afresh (the person's
+    /// typing does not count against it).
+    timeout: Duration,
 }
 
 impl LinkFlow<'_> {
+    /// The client for the calls after the code was obtained: with a fresh deadline when the
+    /// code came from a prompt.
+    fn after_code(&self, client: &Client) -> Client {
+        match self.source {
+            CodeSource::Prompt => client.with_deadline(Instant::now() + self.timeout),
+            _ => client.clone(),
+        }
+    }
+
     /// With a bearer token: confirm → setup(ticket) → code → validate(ticket) → codes.
     /// `session` is the token of a login that led here, to hand back in the result.
     fn with_token(&self, client: &Client, session: Option<&Secret>) -> Result<()> {
@@ -522,6 +558,7 @@ impl LinkFlow<'_> {
         }
         let setup = self.show_setup(client, &ticket)?;
         let code = self.code(&setup)?;
+        let client = &self.after_code(client);
         let validation = client.tfa().validate_with(&ticket, &code)?;
         if !validation.first_activation {
             // The code was accepted, but nothing was linked by it: the portal's app method
@@ -542,6 +579,7 @@ impl LinkFlow<'_> {
             LoginOutcome::TfaActivationRequired { ticket, .. } => {
                 let setup = self.show_setup(client, &ticket)?;
                 let code = self.code(&setup)?;
+                let client = &self.after_code(client);
                 let session = client.auth().login_with_code(user, password, &code)?;
                 let client = client.with_token(session.token.clone());
                 let codes = client.tfa().backup_codes()?;
@@ -579,7 +617,7 @@ impl LinkFlow<'_> {
         } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
             // stdout is reserved for the one JSON document; the person typing the code still
             // needs the key. Only for a person: not into a log file or a CI job's output.
-            eprintln!("account: {}", setup.account);
+            eprintln!("account: {}", clean(&setup.account));
             eprintln!("manual key: {}", setup.manual_entry_key.expose());
         }
         Ok(setup)
@@ -642,4 +680,23 @@ fn prompt_code() -> Result<String> {
         .read_line(&mut line)
         .map_err(|e| Failure::usage(format!("cannot read the code from stdin: {e}")))?;
     Ok(normalize_code(&line)?)
+}
+
+/// A member or group id must be a GUID (`66faa6e4-f133-11ea-b126-00ffeec8b4ef`); anything
+/// else is refused before a request is sent.
+fn check_guid(flag: &str, id: &str) -> Result<()> {
+    let groups: Vec<&str> = id.trim().split('-').collect();
+    let shape_ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if shape_ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "{flag} needs a member id, a GUID such as 66faa6e4-f133-11ea-b126-00ffeec8b4ef \
+             (the value is not shown)"
+        )))
+    }
 }

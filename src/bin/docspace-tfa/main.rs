@@ -4,6 +4,8 @@
 mod args;
 mod commands;
 mod output;
+mod secure_file;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -103,20 +105,28 @@ fn sanitized_message(e: &clap::Error) -> String {
             }
             _ => "unexpected argument (not shown: it may be a secret)".to_owned(),
         },
+        ErrorKind::InvalidValue if matches!(e.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty()) => {
+            match arg {
+                Some(a) => format!("a value is required for '{a}' but none was supplied"),
+                None => "a value is required but none was supplied".to_owned(),
+            }
+        }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::TooManyValues => {
             let mut message = match arg {
                 Some(a) => format!("invalid value for '{a}' (not shown: it may be a secret)"),
                 None => "invalid value (not shown: it may be a secret)".to_owned(),
             };
-            if let Some(valid) = context(ContextKind::ValidValue) {
+            if let Some(valid) = context(ContextKind::ValidValue).filter(|v| !v.trim().is_empty()) {
                 message.push_str(&format!("; possible values: {valid}"));
             }
             message
         }
-        ErrorKind::InvalidSubcommand => match context(ContextKind::InvalidSubcommand) {
-            Some(s) if is_short_word(&s) => format!("unrecognized subcommand '{s}'"),
-            _ => "unrecognized subcommand (not shown: it may be a secret)".to_owned(),
-        },
+        // Never echoed, even when it looks like a word: a password typed in the wrong place
+        // is often lower-case letters. The valid names are listed instead.
+        ErrorKind::InvalidSubcommand => format!(
+            "unrecognized subcommand (not shown: it may be a secret); commands: {}",
+            subcommand_names()
+        ),
         // The rest (missing arguments, conflicts, …) name arguments, never values: keep the
         // first paragraph of clap's text, on one line.
         _ => {
@@ -159,7 +169,12 @@ fn is_flag_name(s: &str) -> bool {
     }
 }
 
-/// Whether a mistyped subcommand looks like a word (safe to repeat), not a code or key.
-fn is_short_word(s: &str) -> bool {
-    (1..=20).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+/// The names of the subcommands, for a message about a mistyped one.
+fn subcommand_names() -> String {
+    Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -5,6 +5,8 @@ use std::io::{IsTerminal, Write};
 use docspace_tfa::{Error, ErrorKind};
 use serde_json::{json, Value};
 
+use crate::terminal::clean;
+
 /// A failure of a command, ready to print: the JSON `kind`, the HTTP status, a message that
 /// holds no secret, and the exit code.
 #[derive(Debug)]
@@ -111,12 +113,14 @@ impl Out {
         let _ = writeln!(stdout, "{}", text.as_ref());
     }
 
-    /// Prints `label: value`, the label in bold on a colour terminal.
+    /// Prints `label: value`, the label in bold on a colour terminal; control and bidi
+    /// characters in the label and the value are escaped ([`clean`]).
     pub fn field(&self, label: &str, value: impl AsRef<str>) {
+        let (label, value) = (clean(label), clean(value.as_ref()));
         if self.color {
-            self.line(format!("\x1b[1m{label}:\x1b[0m {}", value.as_ref()));
+            self.line(format!("\x1b[1m{label}:\x1b[0m {value}"));
         } else {
-            self.line(format!("{label}: {}", value.as_ref()));
+            self.line(format!("{label}: {value}"));
         }
     }
 
@@ -129,9 +133,9 @@ impl Out {
                 "message": f.message,
             }}));
         } else if self.color {
-            eprintln!("\x1b[31merror:\x1b[0m {}", f.message);
+            eprintln!("\x1b[31merror:\x1b[0m {}", clean(&f.message));
         } else {
-            eprintln!("error: {}", f.message);
+            eprintln!("error: {}", clean(&f.message));
         }
     }
 }
