@@ -1006,7 +1006,10 @@ fn command_line_mistakes_never_echo_values() {
     assert!(m.contains("'--password'"), "{m}");
     // A lower-case word may be a password typed in the wrong place: never echoed.
     let m = message(&["frobnicate"]);
-    assert!(!m.contains("frobnicate") && m.contains("setup, validate"), "{m}");
+    assert!(
+        !m.contains("frobnicate") && m.contains("setup, validate"),
+        "{m}"
+    );
     let m = message(&["settings", "set", "--type", "s3cr3t-value"]);
     assert!(m.contains("--type") && m.contains("none, app, sms"), "{m}");
     assert!(!m.contains("s3cr3t-value"), "{m}");
