@@ -89,6 +89,10 @@
 //!   (threads, no async runtime) with users, the policy, tokens, confirm tickets, TOTP checks,
 //!   backup codes, the attempt limit and a request log. See the `emulator` module and
 //!   `docs/emulator.md`. Adds `tiny_http`, `qrcode` and `png`.
+//! - **`platform-verifier`**: `TlsRoots::Platform` trusts the operating system's certificate
+//!   store (ureq's platform verifier) instead of the bundled Mozilla roots. Adds
+//!   `rustls-platform-verifier` (3 crates on Linux). Without it, a portal behind an internal CA
+//!   is reached with [`ClientBuilder::add_root_certificates_pem`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

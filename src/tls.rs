@@ -6,7 +6,7 @@
 //! [`ClientBuilder::add_root_certificates_pem`](crate::ClientBuilder::add_root_certificates_pem)
 //! (the CLI's `--ca-cert FILE` or `DOCSPACE_CA_CERT`), which then *replaces* the bundled roots,
 //! as `curl --cacert` does. With the cargo feature `platform-verifier`,
-//! [`TlsRoots::Platform`] trusts the operating system's store instead, where an IT department
+//! `TlsRoots::Platform` trusts the operating system's store instead, where an IT department
 //! installs its internal CA.
 //!
 //! Certificate verification is never switched off: there is no "insecure" TLS setting.
