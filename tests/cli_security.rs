@@ -543,7 +543,8 @@ fn a_password_typed_on_a_terminal_is_not_echoed() {
         .collect();
     // The login went out (the password was read; its body is not checked here).
     assert!(
-        sent.iter().any(|r| r.starts_with("POST /api/2.0/authentication ")),
+        sent.iter()
+            .any(|r| r.starts_with("POST /api/2.0/authentication ")),
         "{sent:?}"
     );
 }
