@@ -102,6 +102,7 @@ mod confirm;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+mod messages;
 mod models;
 mod people;
 mod redact;
@@ -126,6 +127,7 @@ pub mod fuzzing;
 pub use code::{normalize_code, MAX_CODE_LEN};
 pub use confirm::{parse_set_cookie, ConfirmTicket};
 pub use error::{Error, ErrorKind, Result};
+pub use messages::ServerMessage;
 pub use models::{
     BackupCode, ConfirmData, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType,
     Validation,
