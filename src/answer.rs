@@ -55,7 +55,7 @@ struct Envelope {
 }
 
 /// Unwraps `{"response": …, "status": 0, …}`. A body without the envelope is taken as the
-/// value itself (as the seed page does); an envelope without `response` means `null`.
+/// value itself (as the documentation's example does); an envelope without `response` means `null`.
 pub fn unwrap_envelope(value: Value) -> Value {
     match value {
         Value::Object(mut map) => {

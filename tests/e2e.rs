@@ -129,7 +129,7 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
     let id = portal.add_user(NewUser::new("john.doe@example.com", PASSWORD))?;
     let client = client_for(&portal, &id);
 
-    // Step 1 of the seed page: setup with the bearer token.
+    // Step 1 of the documentation's example: setup with the bearer token.
     let setup = client.tfa().setup()?;
     assert_eq!(setup.account, "john.doe@example.com");
     let manual = setup.manual_entry_key.expose();

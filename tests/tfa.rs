@@ -1,5 +1,5 @@
 //! Every TFA settings endpoint: method, path, headers, exact body, decoded result, and the
-//! failures `docspace-api.md` §4 lists for it.
+//! failures `docs/server.md` lists for it.
 
 mod support;
 

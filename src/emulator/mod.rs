@@ -89,7 +89,7 @@ impl fmt::Debug for Emulator {
 /// use docspace_tfa::emulator::Emulator;
 ///
 /// let portal = Emulator::builder()
-///     .lenient_bearer(true) // accept the seed page's bearer-only setup/validate
+///     .lenient_bearer(true) // accept the documentation example's bearer-only setup/validate
 ///     .attempt_limit(3)
 ///     .time(1_700_000_000) // a frozen clock
 ///     .start()?;

@@ -31,7 +31,7 @@ pub(crate) const DEFAULT_TENANT_DOMAIN: &str = "portal.docspace.test";
 /// Switches fixed when the emulator starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    /// Accept a bearer token alone on `tfaapp/setup` and `tfaapp/validate` (the seed page's flow).
+    /// Accept a bearer token alone on `tfaapp/setup` and `tfaapp/validate` (the documentation's example).
     pub(crate) lenient_bearer: bool,
     /// Answer refusals and "not available" as servers up to 3.2.1 did (`500` plain exception,
     /// `415` "Not available.") instead of `403 InvalidOperationException`.

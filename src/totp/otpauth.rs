@@ -51,7 +51,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OtpAuthUri {
-    /// Who issued the key; the portal's host name for a DocSpace setup code. Empty for a URI
+    /// Who issued the key; the tenant's domain for a DocSpace setup code. Empty for a URI
     /// without an issuer.
     pub issuer: String,
     /// The account the key belongs to: the user's e-mail for DocSpace.
