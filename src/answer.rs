@@ -3,8 +3,9 @@
 //! A success is `{"response": …, "count": …, "links": …, "status": 0, "statusCode": 200}`, with
 //! `response` absent when the value is `null`; the documentation's example also accepts a bare
 //! value, and so do we. A failure is classified from its status, whether the body is a DocSpace
-//! error envelope, the exception type it names, and the endpoint — never from the message,
-//! which is localized.
+//! error envelope, the exception type it names, the endpoint, and — where the server uses one
+//! status and type for two meanings — the message, recognized in any of the server's cultures
+//! ([`ServerMessage`]; `docs/server.md` has the cases).
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 use ureq::http::HeaderMap;
 
 use crate::error::{Error, ErrorKind};
+use crate::messages::ServerMessage;
 use crate::redact::{quote, snippet};
 use crate::request::{header_str, Endpoint, Request};
 
@@ -53,7 +55,7 @@ struct Envelope {
 }
 
 /// Unwraps `{"response": …, "status": 0, …}`. A body without the envelope is taken as the
-/// value itself (as the seed page does); an envelope without `response` means `null`.
+/// value itself (as the documentation's example does); an envelope without `response` means `null`.
 pub fn unwrap_envelope(value: Value) -> Value {
     match value {
         Value::Object(mut map) => {
@@ -84,25 +86,35 @@ pub(crate) fn status_error(
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(t).ok())
         .and_then(|v| v.get("error").cloned());
-    let (message, error_type, has_error_body) = match envelope {
+    let (raw_message, error_type, has_error_body) = match envelope {
         Some(Value::Object(e)) => (
-            // Both bounded: a message can be megabytes long.
-            e.get("message").and_then(Value::as_str).map(quote),
+            e.get("message").and_then(Value::as_str).map(str::to_owned),
+            // Bounded: a type can be megabytes long.
             e.get("type").and_then(Value::as_str).map(quote),
             true,
         ),
-        Some(Value::String(m)) => (Some(quote(&m)), None, true),
+        Some(Value::String(m)) => (Some(m), None, true),
         _ => (None, None, false),
     };
-    let kind = classify(status, req.endpoint, has_error_body, error_type.as_deref());
+    // Recognized before bounding and scrubbing: the server's own text, in any culture.
+    let recognized = raw_message.as_deref().and_then(ServerMessage::recognize);
+    let kind = classify(
+        status,
+        req.endpoint,
+        has_error_body,
+        error_type.as_deref(),
+        recognized,
+    );
     let retry_after = header_str(headers, "retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    let html = !has_error_body && is_html(headers, body);
     Error::Status {
         operation: req.operation(),
         status,
         kind,
-        message,
+        // Bounded: a message can be megabytes long.
+        message: raw_message.as_deref().map(quote),
         error_type,
         snippet: if has_error_body {
             String::new()
@@ -110,30 +122,85 @@ pub(crate) fn status_error(
             snippet(body)
         },
         retry_after,
+        html,
+        recognized,
     }
 }
 
-/// The classification of an error status. Never looks at message text (it is localized).
+/// Whether an error body is an HTML page (a proxy's, a gateway's or a web server's), by its
+/// `Content-Type` or by how it starts.
+fn is_html(headers: &HeaderMap, body: &[u8]) -> bool {
+    // An oversized page was replaced by the client's note of the limit: show the note.
+    if body.starts_with(b"[the body exceeded the limit") {
+        return false;
+    }
+    let content_type = header_str(headers, "content-type").unwrap_or_default();
+    if content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("text/html")
+    {
+        return true;
+    }
+    let head = &body[..body.len().min(512)];
+    let text = String::from_utf8_lossy(head);
+    let text = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<head")
+}
+
+/// The classification of an error status.
+///
+/// The status, the body's shape, the exception type and the endpoint decide, except where the
+/// server gives one status and type two meanings: a `403` `InvalidOperationException` is a
+/// refusal ([`ErrorKind::Forbidden`]) or "not available" ([`ErrorKind::NotAvailable`]), and
+/// only its (localized) message tells which; servers up to 3.2.1 answered the same cases with a
+/// plain `500`. `recognized` is that message, when the table knows it.
 pub(crate) fn classify(
     status: u16,
     endpoint: Endpoint,
     has_error_body: bool,
     error_type: Option<&str>,
+    recognized: Option<ServerMessage>,
 ) -> ErrorKind {
     let type_has = |needle: &str| error_type.map(|t| t.contains(needle)).unwrap_or(false);
+    let by_message = |m: ServerMessage| {
+        if m.is_refusal() {
+            ErrorKind::Forbidden
+        } else {
+            ErrorKind::NotAvailable
+        }
+    };
     match status {
         400 if endpoint == Endpoint::Validate => ErrorKind::InvalidCode,
         400 => ErrorKind::BadRequest,
         401 => ErrorKind::Unauthorized,
-        403 if type_has("InvalidOperationException") => ErrorKind::NotAvailable,
+        // One status and type, two meanings: the message decides; an unknown text is the
+        // more common meaning, "not available".
+        403 if type_has("InvalidOperationException") => recognized
+            .map(by_message)
+            .unwrap_or(ErrorKind::NotAvailable),
         403 if type_has("Security") || type_has("Authoriz") => ErrorKind::Forbidden,
+        // A known text without a type (a stripped body) is as conclusive.
+        403 if has_error_body && error_type.is_none() && recognized.is_some() => {
+            recognized.map(by_message).unwrap_or(ErrorKind::Forbidden)
+        }
         403 if has_error_body && matches!(endpoint, Endpoint::Validate | Endpoint::Login) => {
             ErrorKind::RateLimited
         }
         403 => ErrorKind::Forbidden,
         404 => ErrorKind::NotFound,
+        // No released server answers 405 here (the API reference lists it); kept for safety.
         405 => ErrorKind::NotAvailable,
+        // Servers up to 3.2.1: `NotSupportedException` "Not available.".
+        415 if has_error_body => ErrorKind::NotAvailable,
         429 => ErrorKind::RateLimited,
+        // Servers up to 3.2.1: a plain `System.Exception` with the same texts.
+        500 if has_error_body && recognized.is_some() => {
+            recognized.map(by_message).unwrap_or(ErrorKind::Server)
+        }
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::UnexpectedStatus,
     }
@@ -191,12 +258,30 @@ mod tests {
     #[test]
     fn classification() {
         use Endpoint::*;
-        assert_eq!(classify(400, Validate, true, None), ErrorKind::InvalidCode);
-        assert_eq!(classify(400, Other, true, None), ErrorKind::BadRequest);
-        assert_eq!(classify(403, Validate, true, None), ErrorKind::RateLimited);
-        assert_eq!(classify(403, Validate, false, None), ErrorKind::Forbidden);
         assert_eq!(
-            classify(403, Other, true, Some("System.InvalidOperationException")),
+            classify(400, Validate, true, None, None),
+            ErrorKind::InvalidCode
+        );
+        assert_eq!(
+            classify(400, Other, true, None, None),
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            classify(403, Validate, true, None, None),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            classify(403, Validate, false, None, None),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            classify(
+                403,
+                Other,
+                true,
+                Some("System.InvalidOperationException"),
+                None
+            ),
             ErrorKind::NotAvailable
         );
         assert_eq!(
@@ -204,15 +289,76 @@ mod tests {
                 403,
                 Validate,
                 true,
-                Some("System.Security.SecurityException")
+                Some("System.Security.SecurityException"),
+                None
             ),
             ErrorKind::Forbidden
         );
-        assert_eq!(classify(405, Other, true, None), ErrorKind::NotAvailable);
-        assert_eq!(classify(429, Other, false, None), ErrorKind::RateLimited);
-        assert_eq!(classify(502, Other, false, None), ErrorKind::Server);
         assert_eq!(
-            classify(402, Other, true, None),
+            classify(405, Other, true, None, None),
+            ErrorKind::NotAvailable
+        );
+        let ioe = Some("System.InvalidOperationException");
+        for (message, kind) in [
+            (Some(ServerMessage::AccessDenied), ErrorKind::Forbidden),
+            (Some(ServerMessage::UserDisabled), ErrorKind::Forbidden),
+            (
+                Some(ServerMessage::TfaAppNotAvailable),
+                ErrorKind::NotAvailable,
+            ),
+            (
+                Some(ServerMessage::SmsNotAvailable),
+                ErrorKind::NotAvailable,
+            ),
+            (Some(ServerMessage::NotAvailable), ErrorKind::NotAvailable),
+            (None, ErrorKind::NotAvailable),
+        ] {
+            assert_eq!(
+                classify(403, Other, true, ioe, message),
+                kind,
+                "{message:?}"
+            );
+            assert_eq!(
+                classify(403, Login, true, ioe, message),
+                kind,
+                "{message:?}"
+            );
+        }
+        let plain = Some("System.Exception");
+        assert_eq!(
+            classify(
+                500,
+                Other,
+                true,
+                plain,
+                Some(ServerMessage::TfaAppNotAvailable)
+            ),
+            ErrorKind::NotAvailable
+        );
+        assert_eq!(
+            classify(500, Other, true, plain, Some(ServerMessage::AccessDenied)),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(classify(500, Other, true, plain, None), ErrorKind::Server);
+        assert_eq!(
+            classify(415, Other, true, Some("System.NotSupportedException"), None),
+            ErrorKind::NotAvailable
+        );
+        assert_eq!(
+            classify(415, Other, false, None, None),
+            ErrorKind::UnexpectedStatus
+        );
+        assert_eq!(
+            classify(403, Validate, true, None, Some(ServerMessage::UserDisabled)),
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            classify(429, Other, false, None, None),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(classify(502, Other, false, None, None), ErrorKind::Server);
+        assert_eq!(
+            classify(402, Other, true, None, None),
             ErrorKind::UnexpectedStatus
         );
     }

@@ -6,9 +6,11 @@
 //! tell an administrator ([`ErrorKind::NotAvailable`]), retry later ([`ErrorKind::Network`],
 //! [`ErrorKind::Timeout`], [`ErrorKind::Server`]) or report a bug ([`ErrorKind::Decode`]).
 //!
-//! The classification never looks at the server's message text: DocSpace localizes it. It uses
-//! the status code, whether the body was a DocSpace error envelope, the exception type the
-//! envelope names, and which endpoint answered.
+//! The classification uses the status code, whether the body was a DocSpace error envelope,
+//! the exception type the envelope names, and which endpoint answered. Where the server gives
+//! one status and type two meanings (a `403` `InvalidOperationException` is a refusal or "not
+//! available"), the message decides: it is recognized in every culture the server speaks
+//! ([`ServerMessage`](crate::ServerMessage)), and an unknown text counts as "not available".
 //!
 //! No variant holds a token, password, confirm key, manual key or backup code: every text that
 //! came from the server (body snippets, the envelope's message and type, a redirect's
@@ -42,18 +44,22 @@ pub enum ErrorKind {
     /// `401`: no valid token or ticket, an expired ticket, wrong user name or password, or a
     /// failed login with a code.
     Unauthorized,
-    /// `403`: the caller may not do this (not an admin, not the owner, a framework refusal).
+    /// `403`: the caller may not do this (not an admin, not the owner, a framework refusal),
+    /// or a login of a disabled account. The server says which in its message
+    /// ([`Error::recognized_message`] names the refusals it knows).
     Forbidden,
     /// Too many attempts: the brute-force lock of `tfaapp/validate` or of the login (a `403`
     /// with an error body), or a `429`.
     RateLimited,
-    /// The authenticator-app method is switched off on the portal, no app is linked, or the app
-    /// is already linked (`405`; servers of the 3.7 line answer `403` with an
-    /// `InvalidOperationException` instead).
+    /// The authenticator-app (or SMS) method is switched off or not offered on the portal, no
+    /// app is linked, or the app is already linked: a `403` `InvalidOperationException` whose
+    /// message is not a refusal (servers from 3.5), a `415` "Not available." or a `500` with the
+    /// "not available" text (servers up to 3.2.1), or a `405`.
     NotAvailable,
     /// `404`: the endpoint or the named object does not exist.
     NotFound,
-    /// A `5xx` answer, including an HTML error page from a reverse proxy.
+    /// A `5xx` answer, including an HTML error page from a reverse proxy (see
+    /// [`Error::body_snippet`]).
     Server,
     /// A status code with no more specific kind (for example `402 Payment Required`).
     UnexpectedStatus,
@@ -140,7 +146,7 @@ pub enum Error {
     },
 
     /// The server answered with an error status.
-    #[error("{operation}: HTTP {status}{}", StatusDetail { message: message.as_deref(), snippet })]
+    #[error("{operation}: HTTP {status}{}", StatusDetail { status: *status, message: message.as_deref(), snippet, html: *html })]
     #[non_exhaustive]
     Status {
         /// The request, as `METHOD path-template`.
@@ -156,10 +162,16 @@ pub enum Error {
         /// like `message`.
         error_type: Option<String>,
         /// A bounded, secret-scrubbed start of the body when it was not an error envelope
-        /// (empty, HTML, truncated); empty otherwise.
+        /// (empty, HTML, truncated); empty otherwise. Not shown by `Display` for an HTML page.
         snippet: String,
         /// The `Retry-After` delay the server asked for, if any.
         retry_after: Option<Duration>,
+        /// Whether the body was an HTML page (a proxy's, a gateway's or a web server's), not
+        /// the portal's JSON. `Display` says so instead of quoting it; the start of the page is
+        /// in `snippet`.
+        html: bool,
+        /// The server message the crate recognized in `message`, in any culture.
+        recognized: Option<crate::messages::ServerMessage>,
     },
 
     /// The server answered with a redirect, which the API never does.
@@ -213,16 +225,31 @@ pub enum Error {
     },
 }
 
-/// `Display` helper: the server's message, or the body snippet.
+/// `Display` helper: the server's message, what an HTML page means, or the body snippet.
 struct StatusDetail<'a> {
+    status: u16,
     message: Option<&'a str>,
     snippet: &'a str,
+    html: bool,
 }
 
 impl fmt::Display for StatusDetail<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.message {
             Some(m) if !m.is_empty() => write!(f, ": {m}"),
+            _ if self.html => {
+                let reason = ureq::http::StatusCode::from_u16(self.status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason());
+                if let Some(reason) = reason {
+                    write!(f, " {reason}")?;
+                }
+                if (500..600).contains(&self.status) {
+                    f.write_str(": an HTML page from a proxy or gateway, not the portal's JSON")
+                } else {
+                    f.write_str(": an HTML page, not the portal's JSON (check the base URL)")
+                }
+            }
             _ if self.snippet.is_empty() => f.write_str(" (empty body)"),
             _ => write!(f, " (body: {})", self.snippet),
         }
@@ -271,6 +298,30 @@ impl Error {
     pub fn server_message(&self) -> Option<&str> {
         match self {
             Error::Status { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The server message the crate recognized in the error, in any of the server's cultures:
+    /// how a refusal ([`ServerMessage::AccessDenied`](crate::ServerMessage::AccessDenied), a
+    /// disabled account) is told from "not available" behind the same `403`.
+    pub fn recognized_message(&self) -> Option<crate::ServerMessage> {
+        match self {
+            Error::Status { recognized, .. } => *recognized,
+            _ => None,
+        }
+    }
+
+    /// The bounded, secret-scrubbed start of a body that was not the portal's JSON (an HTML
+    /// error page, plain text, a truncated body), for debugging; `None` when there was none.
+    /// `Display` does not quote an HTML page: it says what it was.
+    pub fn body_snippet(&self) -> Option<&str> {
+        match self {
+            Error::Status { snippet, .. } | Error::Decode { snippet, .. }
+                if !snippet.is_empty() =>
+            {
+                Some(snippet)
+            }
             _ => None,
         }
     }
@@ -340,6 +391,8 @@ mod tests {
             error_type: None,
             snippet: String::new(),
             retry_after: None,
+            html: false,
+            recognized: None,
         };
         assert_eq!(
             e.to_string(),
@@ -353,10 +406,32 @@ mod tests {
             error_type: None,
             snippet: String::new(),
             retry_after: None,
+            html: false,
+            recognized: None,
         };
         assert_eq!(
             e.to_string(),
             "GET settings/tfaapp/setup: HTTP 403 (empty body)"
+        );
+        let e = Error::Status {
+            operation: "PUT settings/tfaapp".into(),
+            status: 502,
+            kind: ErrorKind::Server,
+            message: None,
+            error_type: None,
+            snippet: "<html> <head><title>502 Bad Gateway</title></head>".into(),
+            retry_after: None,
+            html: true,
+            recognized: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "PUT settings/tfaapp: HTTP 502 Bad Gateway: an HTML page from a proxy or gateway, \
+             not the portal's JSON"
+        );
+        assert_eq!(
+            e.body_snippet(),
+            Some("<html> <head><title>502 Bad Gateway</title></head>")
         );
     }
 }

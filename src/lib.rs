@@ -107,6 +107,7 @@ mod confirm;
 pub mod emulator;
 mod error;
 mod escapes;
+mod messages;
 mod models;
 mod people;
 mod proxy;
@@ -135,6 +136,7 @@ pub mod fuzzing;
 pub use code::{normalize_code, MAX_CODE_LEN};
 pub use confirm::{parse_set_cookie, ConfirmTicket};
 pub use error::{Error, ErrorKind, Result};
+pub use messages::ServerMessage;
 pub use models::{
     BackupCode, ConfirmData, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType,
     Validation,

@@ -17,8 +17,12 @@ use crate::secret::Secret;
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SetupCode {
-    /// The label the authenticator app shows (the user's e-mail).
-    #[serde(default)]
+    /// The label the authenticator app shows: the user's e-mail, plain.
+    ///
+    /// The portal sends it percent-encoded (`john.doe%40example.com`, as .NET's
+    /// `Uri.EscapeDataString` writes it into the otpauth URI); it is decoded here, once. A value
+    /// that does not percent-decode to UTF-8 is kept as sent.
+    #[serde(default, deserialize_with = "percent_decoded")]
     pub account: String,
     /// The TOTP secret in RFC 4648 base32, upper case, without padding (16 characters for
     /// the portal's 10-byte secrets). Type it into the app if the QR code cannot be scanned.
@@ -116,15 +120,17 @@ pub struct TfaMethod {
     /// Whether the portal's plan allows the method.
     #[serde(default)]
     pub available: bool,
-    /// IP addresses or ranges that skip the second factor.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub trusted_ips: Vec<String>,
-    /// Users (GUIDs) for whom the method is mandatory.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub mandatory_users: Vec<String>,
-    /// Groups (GUIDs) for whom the method is mandatory.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub mandatory_groups: Vec<String>,
+    /// IP addresses or ranges that skip the second factor. `None` when the server sent no
+    /// list (it omits the three lists until a policy is first saved and again after the method
+    /// is switched off); absent is not the same as empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_ips: Option<Vec<String>>,
+    /// Users (GUIDs) for whom the method is mandatory; `None` when the server sent no list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandatory_users: Option<Vec<String>>,
+    /// Groups (GUIDs) for whom the method is mandatory; `None` when the server sent no list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandatory_groups: Option<Vec<String>>,
 }
 
 /// The TFA method a policy switches on; serialized by name (`"None"`, `"Sms"`, `"App"`).
@@ -305,6 +311,18 @@ pub struct Session {
     pub expires: Option<String>,
 }
 
+/// Decodes a percent-encoded string (`%40` → `@`; `+` stays a plus, as `Uri.EscapeDataString`
+/// writes a plus as `%2B`); `null` is `""`; a value that does not decode to UTF-8 is kept.
+fn percent_decoded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = Option::<String>::deserialize(d)?.unwrap_or_default();
+    Ok(
+        match percent_encoding::percent_decode_str(&raw).decode_utf8() {
+            Ok(decoded) => decoded.into_owned(),
+            Err(_) => raw,
+        },
+    )
+}
+
 /// Decodes `null` as the type's default (the server sends `null` for empty lists sometimes).
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -328,12 +346,38 @@ mod tests {
     }
 
     #[test]
+    fn setup_code_account_is_decoded_once() {
+        for (sent, plain) in [
+            ("john.doe%40example.com", "john.doe@example.com"),
+            ("user%2Btag%40example.com", "user+tag@example.com"),
+            ("Jane%20Doe%40Example.COM", "Jane Doe@Example.COM"),
+            ("plain@example.com", "plain@example.com"),
+            ("100%25%40x.y", "100%@x.y"),
+            ("bad%FF", "bad%FF"),
+        ] {
+            let s: SetupCode = serde_json::from_value(serde_json::json!({
+                "account": sent, "manualEntryKey": "JBSWY3DPEHPK3PXP", "qrCodeSetupImageUrl": ""
+            }))
+            .unwrap();
+            assert_eq!(s.account, plain, "{sent}");
+        }
+    }
+
+    #[test]
     fn unknown_method_id_decodes() {
         let m: TfaMethod = serde_json::from_str(
             r#"{"id":"fido","title":"Keys","enabled":false,"available":true,"trustedIps":null}"#,
         )
         .unwrap();
         assert_eq!(m.id, TfaMethodId::Other("fido".into()));
-        assert!(m.trusted_ips.is_empty());
+        assert_eq!(m.trusted_ips, None);
+        assert_eq!(m.mandatory_users, None);
+        let shown = serde_json::to_value(&m).unwrap();
+        assert!(shown.get("trustedIps").is_none() && shown.get("mandatoryUsers").is_none());
+        let m: TfaMethod =
+            serde_json::from_str(r#"{"id":"app","trustedIps":[],"mandatoryUsers":["u"]}"#).unwrap();
+        assert_eq!(m.trusted_ips, Some(vec![]));
+        assert_eq!(m.mandatory_users, Some(vec!["u".to_owned()]));
+        assert_eq!(m.mandatory_groups, None);
     }
 }

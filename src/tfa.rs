@@ -23,7 +23,9 @@ use crate::client::Client;
 use crate::code::normalize_code;
 use crate::confirm::{confirm_key_cookie, find_cookie, ConfirmTicket};
 use crate::error::{Error, Result};
-use crate::models::{BackupCode, ConfirmData, SetupCode, TfaMethod, TfaPolicy, Validation};
+use crate::models::{
+    BackupCode, ConfirmData, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType, Validation,
+};
 use crate::request::{Credential, Endpoint, Reply, Request, Shape};
 use crate::secret::Secret;
 
@@ -111,18 +113,38 @@ impl<'c> Tfa<'c> {
 
     /// Sets the portal's TFA policy like [`set_policy`](Self::set_policy)
     /// (`PUT settings/tfaappwithlink`), and returns the caller's own confirm URL, or `None`
-    /// when the server answers `""` (TFA off, or nothing for the caller to confirm).
+    /// when the server answers `""` (TFA off) — or when the policy was saved but TFA does not
+    /// apply to the caller (see below).
     ///
     /// Owner or admin only; signs out every session like `set_policy`. Sent once.
     ///
+    /// **A server bug, recovered from.** When TFA does not apply to the caller (a trusted IP),
+    /// the server saves the policy, resets every session, and then fails with a `500`
+    /// (`NullReferenceException`) instead of answering `""`. On a `500` this method reads the
+    /// policy back (`GET settings/tfaapp`); when the switched-on method and its three lists are
+    /// what was sent, the change happened and the answer is `Ok(None)`. Otherwise (or when the
+    /// read fails, for example because the call signed out the session it used: an API key
+    /// survives it) the `500` is returned.
+    ///
     /// # Errors
     ///
-    /// As for [`set_policy`](Self::set_policy).
+    /// As for [`set_policy`](Self::set_policy), and [`ErrorKind::Server`](crate::ErrorKind::Server)
+    /// for a `500` that the read-back does not explain.
     pub fn set_policy_with_link(&self, policy: &TfaPolicy) -> Result<Option<String>> {
         let reply = self.client.send(
             Request::new(Method::PUT, "settings/tfaappwithlink", Credential::Bearer)
                 .json(policy)?,
-        )?;
+        );
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(e) if e.status() == Some(500) && policy.tfa_type != TfaType::None => {
+                return match self.methods() {
+                    Ok(methods) if policy_was_saved(policy, &methods) => Ok(None),
+                    _ => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
         match &reply.value {
             Value::Null => Ok(None),
             Value::String(s) if s.trim().is_empty() => Ok(None),
@@ -411,4 +433,40 @@ impl<'c> Tfa<'c> {
                 .json(&UnlinkBody { id })?,
         )
     }
+}
+
+/// Whether `methods` (read back from `GET settings/tfaapp`) show `policy` saved: its method
+/// switched on with the same three lists (in any order; user and group ids in any case).
+fn policy_was_saved(policy: &TfaPolicy, methods: &[TfaMethod]) -> bool {
+    let id = match policy.tfa_type {
+        TfaType::App => TfaMethodId::App,
+        TfaType::Sms => TfaMethodId::Sms,
+        _ => return false,
+    };
+    let same = |sent: &[String], read: &Option<Vec<String>>, ignore_case: bool| {
+        let norm = |v: &[String]| {
+            let mut v: Vec<String> = v
+                .iter()
+                .map(|s| {
+                    let s = s.trim();
+                    if ignore_case {
+                        s.to_ascii_lowercase()
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        // A saved policy always has its lists: absent ones mean it was not saved.
+        read.as_deref().is_some_and(|read| norm(sent) == norm(read))
+    };
+    methods.iter().any(|m| {
+        m.id == id
+            && m.enabled
+            && same(&policy.trusted_ips, &m.trusted_ips, false)
+            && same(&policy.mandatory_users, &m.mandatory_users, true)
+            && same(&policy.mandatory_groups, &m.mandatory_groups, true)
+    })
 }

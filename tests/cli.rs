@@ -238,14 +238,9 @@ fn setup_and_validate_with_a_confirm_ticket() {
     assert_eq!(v["account"], EMAIL);
     let manual = v["manualEntryKey"].as_str().unwrap().to_owned();
     assert_eq!(manual.len(), 16);
-    let host = p
-        .emu
-        .base_url()
-        .trim_start_matches("http://")
-        .split(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    // The QR image's own URI: its issuer is the tenant's domain, not the URL's host.
+    let host = p.emu.tenant_domain();
+    assert_ne!(host, "127.0.0.1");
     assert_eq!(
         v["otpauthUri"],
         format!("otpauth://totp/{host}:bot%40example.com?secret={manual}&issuer={host}")
@@ -332,7 +327,7 @@ fn setup_and_validate_with_a_confirm_ticket() {
 
     // Setup once linked: the app is already linked → exit 5.
     let r = p.run(&["setup", "--confirm", &url, "--confirm-key", &key, "--json"]);
-    r.error(5, "not_available", Some(405));
+    r.error(5, "not_available", Some(403));
 }
 
 #[test]
@@ -619,7 +614,11 @@ fn confirm_settings_codes_and_unlink() {
     let r = p.run(&["settings", "set", "--type", "none", "--json"]);
     assert_eq!(r.json(), json!({"enabled": false}));
     let r = p.run(&["settings", "set", "--type", "none", "--with-link", "--json"]);
-    assert_eq!(r.json(), json!({"url": null}));
+    assert_eq!(
+        r.json(),
+        json!({"url": ""}),
+        "the server's \"\" as it sent it"
+    );
     p.emu.set_policy(&TfaPolicy::new(TfaType::App));
 
     // A member who is not an admin: 403 → exit 4.
@@ -639,9 +638,9 @@ fn confirm_settings_codes_and_unlink() {
     r.error(4, "forbidden", Some(403));
     r.assert_absent(&[member_token.expose()]);
 
-    // codes before linking: 405 → exit 5.
+    // codes before linking: 403 "not available" → exit 5.
     p.run(&["codes", "--json"])
-        .error(5, "not_available", Some(405));
+        .error(5, "not_available", Some(403));
     p.link();
     let r = p.run(&["codes", "--json"]);
     let codes = r.json();
@@ -694,16 +693,66 @@ fn confirm_settings_codes_and_unlink() {
     assert!(r.json()["url"].as_str().unwrap().contains("TfaActivation"));
     assert!(!p.emu.user_state(&p.id).unwrap().linked);
     assert_eq!(p.emu.request_count("GET", "people/@self"), 1);
-    // Nothing to unlink now: 405 → exit 5.
+    // Nothing to unlink now: 403 "not available" → exit 5.
     p.run(&["unlink", "--json"])
-        .error(5, "not_available", Some(405));
+        .error(5, "not_available", Some(403));
 }
 
 #[test]
-fn legacy_servers_403_is_not_available() {
-    let p = Portal::with(Emulator::builder().legacy_403(true));
-    p.run(&["codes", "--json"])
-        .error(5, "not_available", Some(403));
+fn refusals_exit_4_and_not_available_exit_5_in_any_culture() {
+    for (culture, legacy, not_available_status) in
+        [("de", false, 403), ("ja-JP", false, 403), ("fr", true, 500)]
+    {
+        let p = Portal::with(Emulator::builder().culture(culture).legacy_errors(legacy));
+        // "Not available": no app linked.
+        let e = p
+            .run(&["codes", "--json"])
+            .error(5, "not_available", Some(not_available_status));
+        assert!(
+            !e["message"]
+                .as_str()
+                .unwrap()
+                .contains("TFA application settings"),
+            "{e}"
+        );
+        // A refusal with the same status and type: an admin who is not the owner unlinking
+        // another member.
+        let admin = p
+            .emu
+            .add_user(NewUser::new("admin@example.com", PASSWORD).admin())
+            .unwrap();
+        let admin_token = p.emu.issue_api_key(&admin).unwrap();
+        let env = [
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", admin_token.expose()),
+        ];
+        run(&["unlink", "--user", &p.id, "--json"], &env, None).error(
+            4,
+            "forbidden",
+            Some(not_available_status),
+        );
+    }
+}
+
+#[test]
+fn with_link_on_a_trusted_ip_prints_an_empty_url_and_succeeds() {
+    let p = Portal::new();
+    // The caller's address is trusted, so TFA does not apply to them: the server saves the
+    // policy and then fails with a 500; the CLI reads the policy back.
+    let r = p.run(&[
+        "settings",
+        "set",
+        "--type",
+        "app",
+        "--trusted-ip",
+        "127.0.0.0/8",
+        "--with-link",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), serde_json::json!({"url": ""}));
+    assert_eq!(p.emu.policy().trusted_ips, vec!["127.0.0.0/8"]);
+    assert_eq!(p.emu.request_count("GET", "settings/tfaapp"), 1);
 }
 
 #[test]

@@ -434,7 +434,7 @@ fn seed_un_enveloped_bodies_are_accepted() {
 #[test]
 fn response_false_is_an_accepted_re_check_not_an_invalid_code() {
     let mut server = mockito::Server::new();
-    // The bare `{"response": false}` of the seed page, then the full envelope.
+    // The bare `{"response": false}` of the documentation's example, then the full envelope.
     let bare = server
         .mock("POST", VALIDATE_PATH)
         .with_header("content-type", JSON)

@@ -101,19 +101,26 @@ fn confirm_header(ticket: &ConfirmTicket) -> String {
     )
 }
 
-/// Decodes the setup code's QR image with an independent QR reader.
+/// Decodes the setup code's QR image with the QR reader directly (not through the SDK), and
+/// checks it is drawn as the server's library draws it: a 1-bit greyscale PNG, 4 pixels per
+/// module, error correction level Q.
 fn decode_qr(setup: &SetupCode) -> String {
     let png_bytes = setup.qr_png().expect("a PNG data URL");
-    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("a PNG");
+    assert_eq!(reader.info().bit_depth, png::BitDepth::One);
     let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut pixels).expect("a frame");
     let (w, h) = (info.width as usize, info.height as usize);
     assert_eq!(info.color_type, png::ColorType::Grayscale);
+    assert_eq!(w % 4, 0, "4 pixels per module");
     let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the image");
-    grids[0].decode().expect("a readable QR code").1
+    let (meta, text) = grids[0].decode().expect("a readable QR code");
+    assert_eq!(meta.ecc_level, 3, "error correction level Q");
+    text
 }
 
 #[test]
@@ -122,7 +129,7 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
     let id = portal.add_user(NewUser::new("john.doe@example.com", PASSWORD))?;
     let client = client_for(&portal, &id);
 
-    // Step 1 of the seed page: setup with the bearer token.
+    // Step 1 of the documentation's example: setup with the bearer token.
     let setup = client.tfa().setup()?;
     assert_eq!(setup.account, "john.doe@example.com");
     let manual = setup.manual_entry_key.expose();
@@ -134,12 +141,21 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
         Some(setup.manual_entry_key.clone()),
         portal.user_state(&id).and_then(|s| s.manual_entry_key)
     );
-    // The QR image is a real QR code of the otpauth URI the portal's format prescribes.
-    let expected = setup.otpauth_uri(portal.base_url())?.to_uri();
+    // The QR image is a real QR code of the otpauth URI the portal's format prescribes, with
+    // the tenant's domain as its issuer (not the URL's host); the SDK reads it exactly.
+    let expected = setup.otpauth_uri_text(portal.base_url())?;
     assert_eq!(decode_qr(&setup), expected.expose());
+    assert_eq!(setup.qr_uri()?, expected);
     assert_eq!(
         expected.expose(),
-        format!("otpauth://totp/127.0.0.1:john.doe%40example.com?secret={manual}&issuer=127.0.0.1")
+        format!(
+            "otpauth://totp/portal.docspace.test:john.doe%40example.com\
+             ?secret={manual}&issuer=portal.docspace.test"
+        )
+    );
+    assert_eq!(
+        setup.otpauth_uri(portal.base_url())?.issuer,
+        "portal.docspace.test"
     );
     let parsed = OtpAuthUri::parse(&decode_qr(&setup))?;
     assert_eq!(parsed.secret, setup.totp_key()?);
@@ -245,11 +261,11 @@ fn confirm_ticket_flow() -> TestResult {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
     }
 
-    // Linked now: setup is no longer available (405).
+    // Linked now: setup is no longer available (403 `TfaAppNotAvailable`).
     let err = client.tfa().setup_with(&ticket).unwrap_err();
     assert_eq!(
         (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(405))
+        (ErrorKind::NotAvailable, Some(403))
     );
 
     // Ticketed requests carried the ticket, its key in the header, and no Authorization.
@@ -659,7 +675,8 @@ fn activation_ticket_with_a_token_acts_on_the_token_user() -> TestResult {
     );
     assert_eq!(status, 200);
     let body: serde_json::Value = serde_json::from_str(&body)?;
-    assert_eq!(body["response"]["account"], "bob@example.com");
+    // As the server writes it: `Uri.EscapeDataString(email)`; the SDK decodes it.
+    assert_eq!(body["response"]["account"], "bob%40example.com");
     Ok(())
 }
 
@@ -751,7 +768,11 @@ fn codes_are_not_available_without_a_linked_app() -> TestResult {
     ] {
         assert_eq!(
             (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(405))
+            (ErrorKind::NotAvailable, Some(403))
+        );
+        assert_eq!(
+            err.recognized_message(),
+            Some(docspace_tfa::ServerMessage::TfaAppNotAvailable)
         );
     }
     Ok(())
@@ -794,7 +815,7 @@ fn unlink_self_and_relink() -> TestResult {
     let err = client.tfa().unlink_self().unwrap_err();
     assert_eq!(
         (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(405))
+        (ErrorKind::NotAvailable, Some(403))
     );
     // An empty id is refused client-side; the server refuses the empty guid too.
     assert_eq!(
@@ -849,7 +870,8 @@ fn unlink_another_member_is_for_the_owner_only() -> TestResult {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
 
-    // Nothing left to unlink: 405. An unknown member: 403.
+    // Nothing left to unlink: "not available". An unknown member: the owner may edit anyone,
+    // and nobody has an app there: "not available" too (`UnlinkTfaApp`).
     let err = owner_client.tfa().unlink_user(&member).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotAvailable);
     let err = owner_client
@@ -858,7 +880,7 @@ fn unlink_another_member_is_for_the_owner_only() -> TestResult {
         .unwrap_err();
     assert_eq!(
         (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
+        (ErrorKind::NotAvailable, Some(403))
     );
     assert_eq!(portal.request_count("PUT", "settings/tfaappnewapp"), 4);
     Ok(())
@@ -908,8 +930,14 @@ fn policy_changes() -> TestResult {
         .find(|m| m.id == TfaMethodId::App)
         .expect("app entry");
     assert!(app.enabled && app.available);
-    assert_eq!(app.trusted_ips, ["10.0.0.0/8"]);
-    assert_eq!(app.mandatory_users, std::slice::from_ref(&member));
+    assert_eq!(
+        app.trusted_ips.as_deref(),
+        Some(&["10.0.0.0/8".to_owned()][..])
+    );
+    assert_eq!(
+        app.mandatory_users.as_deref(),
+        Some(std::slice::from_ref(&member))
+    );
     assert_eq!(portal.policy().tfa_type, TfaType::App);
 
     // With the link: the caller's own confirm URL.
@@ -955,11 +983,11 @@ fn policy_changes() -> TestResult {
 }
 
 #[test]
-fn the_app_method_unavailable_and_the_legacy_403() -> TestResult {
-    for (legacy, status) in [(false, 405), (true, 403)] {
+fn the_app_method_unavailable_now_and_on_servers_up_to_3_2_1() -> TestResult {
+    for (legacy, status) in [(false, 403), (true, 500)] {
         let portal = Emulator::builder()
             .time(T0)
-            .legacy_403(legacy)
+            .legacy_errors(legacy)
             .app_available(false)
             .start()?;
         let owner = portal.add_user(NewUser::new("owner@example.com", PASSWORD).owner())?;
@@ -983,15 +1011,19 @@ fn the_app_method_unavailable_and_the_legacy_403() -> TestResult {
             (err.kind(), err.status()),
             (ErrorKind::NotAvailable, Some(status))
         );
+        assert_eq!(
+            err.server_message(),
+            Some("TFA application settings are not available")
+        );
     }
-    // Already linked, on an older server.
-    let portal = Emulator::builder().time(T0).legacy_403(true).start()?;
+    // Already linked, on a server up to 3.2.1.
+    let portal = Emulator::builder().time(T0).legacy_errors(true).start()?;
     let id = portal.add_user(NewUser::new("old@example.com", PASSWORD).linked())?;
     let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
     let err = portal.client()?.tfa().setup_with(&ticket).unwrap_err();
     assert_eq!(
         (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(403))
+        (ErrorKind::NotAvailable, Some(500))
     );
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Every TFA settings endpoint: method, path, headers, exact body, decoded result, and the
-//! failures `docspace-api.md` §4 lists for it.
+//! failures `docs/server.md` lists for it.
 
 mod support;
 
@@ -93,15 +93,24 @@ fn methods_lists_sms_and_app() {
     assert_eq!(methods[0].id, TfaMethodId::Sms);
     assert_eq!(methods[0].title, "SMS");
     assert!(!methods[0].enabled && !methods[0].available);
-    assert!(methods[0].trusted_ips.is_empty());
+    assert_eq!(methods[0].trusted_ips, Some(vec![]));
     let app = &methods[1];
     assert_eq!(app.id, TfaMethodId::App);
     assert_eq!(app.id.as_str(), "app");
     assert_eq!(app.title, "Authenticator app");
     assert!(app.enabled && app.available);
-    assert_eq!(app.trusted_ips, vec!["192.168.1.0/24", "10.0.0.7"]);
-    assert_eq!(app.mandatory_users, vec![USER_ID]);
-    assert_eq!(app.mandatory_groups, vec![GROUP_ID]);
+    assert_eq!(
+        app.trusted_ips.as_deref(),
+        Some(&["192.168.1.0/24".to_owned(), "10.0.0.7".to_owned()][..])
+    );
+    assert_eq!(
+        app.mandatory_users.as_deref(),
+        Some(&[USER_ID.to_owned()][..])
+    );
+    assert_eq!(
+        app.mandatory_groups.as_deref(),
+        Some(&[GROUP_ID.to_owned()][..])
+    );
     mock.assert();
 }
 
@@ -126,7 +135,10 @@ fn methods_tolerates_unknown_ids_nulls_and_an_empty_list() {
     let methods = c.tfa().methods().unwrap();
     assert_eq!(methods[0].id, TfaMethodId::Other("passkey".into()));
     assert_eq!(methods[0].id.as_str(), "passkey");
-    assert!(methods[0].mandatory_users.is_empty());
+    assert_eq!(
+        methods[0].mandatory_users, None,
+        "null is absent, not empty"
+    );
     assert_eq!(methods[1].id, TfaMethodId::App);
     mock.assert();
     mock.remove();

@@ -1,5 +1,5 @@
 //! The benchmark of issue 8: per-call overhead, connection reuse (over HTTP and HTTPS),
-//! threads and CLI cold start, side by side with plain `ureq` and with the seed page's Python
+//! threads and CLI cold start, side by side with plain `ureq` and with the documentation page's Python
 //! example.
 //!
 //! ```text

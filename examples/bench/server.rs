@@ -30,7 +30,7 @@ pub enum Mode {
     Close,
 }
 
-/// The realistic bodies the benchmark's calls get (see docs/docspace-api.md, §1 and §4).
+/// The realistic bodies the benchmark's calls get (see docs/server.md, "Envelope" and the settings endpoints).
 const VALIDATE_BODY: &str = r#"{"response":true,"count":1,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp/validate","action":"POST"}],"status":0,"statusCode":200}"#;
 const SETTINGS_BODY: &str = r#"{"response":[{"id":"sms","title":"SMS","enabled":false,"available":false,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]},{"id":"app","title":"Authenticator app","enabled":true,"available":true,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]}],"count":2,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp","action":"GET"}],"status":0,"statusCode":200}"#;
 const NOT_FOUND_BODY: &str = r#"{"error":{"message":"Not found"},"status":1,"statusCode":404}"#;

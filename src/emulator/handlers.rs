@@ -1,6 +1,6 @@
-//! The endpoints: routing, credentials, and what each endpoint answers, as the notes in
-//! `docspace-api.md` describe a real portal. Pure functions of the [`State`] and an
-//! [`Incoming`] request; no sockets here.
+//! The endpoints: routing, credentials, and what each endpoint answers, as the server's
+//! controllers do (`TfaappController`, `AuthenticationController`; `docs/server.md` in the
+//! repository). Pure functions of the [`State`] and an [`Incoming`] request; no sockets here.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -8,11 +8,15 @@ use std::net::IpAddr;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
+use super::refusals::{
+    access_denied, error, internal, not_available, null_reference, refusal, Exception,
+};
 use super::state::{
     http_date, iso_datetime, CodeFailure, KeyCheck, State, PHONE_ACTIVATION, PHONE_AUTH,
     TFA_ACTIVATION, TFA_AUTH,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::messages::ServerMessage;
 use crate::models::TfaType;
 
 /// The auth cookie the portal sets on login and validate.
@@ -74,8 +78,8 @@ impl Outgoing {
 pub(crate) struct Context<'a> {
     /// `http://127.0.0.1:PORT`.
     pub(crate) base_url: &'a str,
-    /// The issuer of `otpauth://` URIs.
-    pub(crate) issuer: &'a str,
+    /// The tenant's domain: the issuer of `otpauth://` URIs.
+    pub(crate) tenant_domain: &'a str,
 }
 
 /// The credentials a request carries. `Debug` leaves the token and key out.
@@ -322,54 +326,6 @@ fn ok(ctx: &Context<'_>, req: &Incoming<'_>, value: Value) -> Outgoing {
     }
 }
 
-/// The exception a controller error names in `error.type`, with its `hresult`.
-#[derive(Clone, Copy)]
-enum Exception {
-    Argument,
-    Security,
-    InvalidOperation,
-    Plain,
-}
-
-impl Exception {
-    fn type_name(self) -> &'static str {
-        match self {
-            Exception::Argument => "System.ArgumentException",
-            Exception::Security => "System.Security.SecurityException",
-            Exception::InvalidOperation => "System.InvalidOperationException",
-            Exception::Plain => "System.Exception",
-        }
-    }
-
-    fn hresult(self) -> i64 {
-        match self {
-            Exception::Argument => -2_147_024_809,
-            Exception::Security => -2_146_233_078,
-            Exception::InvalidOperation => -2_146_233_079,
-            Exception::Plain => -2_146_233_088,
-        }
-    }
-}
-
-/// `{"error": {"message", "type"?, "stack"?, "hresult"?}, "status": 1, "statusCode": status}`.
-fn error(status: u16, message: &str, exception: Option<Exception>) -> Outgoing {
-    let mut e = Map::new();
-    e.insert("message".into(), json!(message));
-    if let Some(x) = exception {
-        e.insert("type".into(), json!(x.type_name()));
-        e.insert(
-            "stack".into(),
-            json!("   at ASC.Web.Api.Controllers.Settings.TfaappController (DocSpace emulator)"),
-        );
-        e.insert("hresult".into(), json!(x.hresult()));
-    }
-    Outgoing {
-        status,
-        body: Body::Json(json!({"error": e, "status": 1, "statusCode": status})),
-        set_cookies: Vec::new(),
-    }
-}
-
 /// A model-binding failure, as ASP.NET answers it (not a DocSpace envelope).
 fn problem(detail: &str) -> Outgoing {
     Outgoing {
@@ -382,27 +338,6 @@ fn problem(detail: &str) -> Outgoing {
         })),
         set_cookies: Vec::new(),
     }
-}
-
-/// "Access denied" (403, `SecurityException`).
-fn access_denied() -> Outgoing {
-    error(403, "Access denied", Some(Exception::Security))
-}
-
-/// "TFA application settings are not available": `405` on newer servers, `403`
-/// `InvalidOperationException` on 3.7.x.
-fn not_available(state: &State) -> Outgoing {
-    const MESSAGE: &str = "TFA application settings are not available";
-    if state.config.legacy_403 {
-        error(403, MESSAGE, Some(Exception::InvalidOperation))
-    } else {
-        error(405, MESSAGE, None)
-    }
-}
-
-/// An internal failure of the emulator itself (randomness, image encoding): a plain `500`.
-fn internal(e: &Error) -> Outgoing {
-    error(500, &e.to_string(), Some(Exception::Plain))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +549,10 @@ fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) -> Answer {
     {
         c.forgive(now);
     }
+    if state.users[user].disabled {
+        // `AuthenticateMe`: a correct password for an account that is not active.
+        return Err(refusal(state, ServerMessage::UserDisabled));
+    }
     let ip = req.remote_ip;
 
     if state.sms_applies(user, ip) {
@@ -686,6 +625,10 @@ fn login_with_code(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) -> 
     if let Some(c) = state.login_attempts.get_mut(&login_key) {
         c.forgive(now);
     }
+    if state.users[user].disabled {
+        // `AuthenticateMeFromBodyWithCode` checks the account before the code.
+        return Err(refusal(state, ServerMessage::UserDisabled));
+    }
     // SMS codes are not modelled; a user without the app method has no code to give.
     if state.sms_applies(user, req.remote_ip) || !state.app_applies(user, req.remote_ip) {
         return Err(failed());
@@ -734,25 +677,30 @@ fn me(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Creds) -
 // ---------------------------------------------------------------------------------------------
 // The TFA settings
 
-/// `GET settings/tfaapp`.
+/// `GET settings/tfaapp` (`GetTfaSettings`): the titles are the server's `ButtonSmsEnable` and
+/// `ButtonTfaAppEnable`; the three lists are omitted while they are `null` (before a policy was
+/// first saved, and after the method was switched off).
 fn methods(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Creds) -> Answer {
     signed_in(state, creds)?;
     let entry = |id: &str, title: &str, s: &super::state::MethodSettings, available: bool| {
-        json!({
+        let mut e = json!({
             "id": id,
             "title": title,
             "enabled": s.enabled && available,
             "available": available,
-            "trustedIps": s.trusted_ips,
-            "mandatoryUsers": s.mandatory_users,
-            "mandatoryGroups": s.mandatory_groups,
-        })
+        });
+        if let Some(lists) = &s.lists {
+            e["trustedIps"] = json!(lists.trusted_ips);
+            e["mandatoryUsers"] = json!(lists.mandatory_users);
+            e["mandatoryGroups"] = json!(lists.mandatory_groups);
+        }
+        e
     };
     let list = json!([
-        entry("sms", "SMS", &state.sms, state.config.sms_available),
+        entry("sms", "By SMS", &state.sms, state.config.sms_available),
         entry(
             "app",
-            "Authenticator app",
+            "By authenticator app",
             &state.app,
             state.config.app_available
         ),
@@ -798,42 +746,44 @@ fn set_policy(
     let body = json_body(req)?;
     let tfa_type = parse_type(&body)?;
     let id = string_field(&body, "id")?;
-    let settings = super::state::MethodSettings {
-        enabled: true,
+    let lists = super::state::PolicyLists {
         trusted_ips: list_field(&body, "trustedIps")?,
         mandatory_users: list_field(&body, "mandatoryUsers")?,
         mandatory_groups: list_field(&body, "mandatoryGroups")?,
     };
+    // `UpdateTfaSettings`: naming the owner (as `id` or in `mandatoryUsers`) is refused unless
+    // the caller is the owner.
     let owner_named = state.users.iter().any(|u| {
         u.is_owner
-            && settings
-                .mandatory_users
-                .iter()
-                .any(|m| m.trim().eq_ignore_ascii_case(&u.id))
+            && (id.trim().eq_ignore_ascii_case(&u.id)
+                || lists
+                    .mandatory_users
+                    .iter()
+                    .any(|m| m.trim().eq_ignore_ascii_case(&u.id)))
     });
     if owner_named && !id.trim().eq_ignore_ascii_case(&state.users[caller].id) {
-        return Err(access_denied());
+        return Err(refusal(state, ServerMessage::AccessDenied));
     }
     let switched_on = match tfa_type {
         TfaType::Sms => {
             if !state.config.sms_available {
-                return Err(not_available(state));
+                return Err(refusal(state, ServerMessage::SmsNotAvailable));
             }
-            state.sms = settings;
-            state.app.enabled = false;
+            state.sms.save(lists);
+            state.app.switch_off();
             true
         }
         TfaType::App => {
             if !state.config.app_available {
                 return Err(not_available(state));
             }
-            state.app = settings;
-            state.sms.enabled = false;
+            state.app.save(lists);
+            state.sms.switch_off();
             true
         }
         _ => {
-            state.app.enabled = false;
-            state.sms.enabled = false;
+            state.app.switch_off();
+            state.sms.switch_off();
             false
         }
     };
@@ -844,12 +794,18 @@ fn set_policy(
     if !with_link {
         return Ok(ok(ctx, req, json!(switched_on)));
     }
+    if !switched_on {
+        return Ok(ok(ctx, req, json!("")));
+    }
     match own_confirm(state, ctx, caller, req.remote_ip).map_err(|e| internal(&e))? {
         Some((url, Some((confirm_type, key)))) => {
             Ok(ok(ctx, req, json!(url)).cookie(confirm_cookie(&confirm_type, &key)))
         }
         Some((url, None)) => Ok(ok(ctx, req, json!(url))),
-        None => Ok(ok(ctx, req, json!(""))),
+        // `UpdateTfaSettingsLink` reads `GetTfaConfirmData().Url`, and the confirm data is
+        // `null` when TFA does not apply to the caller: the policy is saved, the sessions are
+        // reset, and the answer is a 500.
+        None => Err(null_reference()),
     }
 }
 
@@ -917,11 +873,13 @@ fn setup(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Creds
     }
     let manual = state.manual_key(user).map_err(|e| internal(&e))?;
     let uri = state
-        .otpauth_uri(user, ctx.issuer)
+        .otpauth_uri(user, ctx.tenant_domain)
         .map_err(|e| internal(&e))?;
     let image = super::qr::png_data_url(uri.expose()).map_err(|e| internal(&e))?;
+    // `GenerateSetupCode` returns the account as it wrote it into the URI:
+    // `Uri.EscapeDataString(email)`.
     let answer = json!({
-        "account": state.users[user].email,
+        "account": escape_data_string(&state.users[user].email),
         "manualEntryKey": manual.expose(),
         "qrCodeSetupImageUrl": image,
     });
@@ -997,18 +955,18 @@ fn codes(
     Ok(ok(ctx, req, code_list(state, user)))
 }
 
-/// `PUT settings/tfaappnewapp`.
+/// `PUT settings/tfaappnewapp` (`UnlinkTfaApp`).
 fn new_app(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Creds) -> Answer {
     let caller = signed_in(state, creds)?;
     let body = json_body(req)?;
     let id = string_field(&body, "id")?;
     let id = id.trim();
+    // An empty guid counts as "me" but resolves to no user, who has no app to unlink.
     if id.is_empty() || id.eq_ignore_ascii_case(EMPTY_GUID) {
-        // An empty guid resolves to no user.
-        return Err(access_denied());
+        return Err(not_available(state));
     }
-    let target = state.user_index(id).ok_or_else(access_denied)?;
-    if target == caller {
+    let target = state.user_index(id);
+    if target == Some(caller) {
         if !state.app_on() || !state.users[caller].linked {
             return Err(not_available(state));
         }
@@ -1017,15 +975,30 @@ fn new_app(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>, creds: &Cre
             ticket_for(state, ctx, TFA_ACTIVATION, caller).map_err(|e| internal(&e))?;
         return Ok(ok(ctx, req, json!(url)).cookie(confirm_cookie(TFA_ACTIVATION, &key)));
     }
+    // Another member: only the owner (who may edit every member).
     if !state.users[caller].is_owner {
-        return Err(access_denied());
+        return Err(refusal(state, ServerMessage::AccessDenied));
     }
-    if !state.app_on() || !state.users[target].linked {
+    let Some(target) = target.filter(|_| state.app_on()) else {
+        return Err(not_available(state));
+    };
+    if !state.users[target].linked {
         return Err(not_available(state));
     }
     state.unlink(target);
     state.reset_sessions_of(target);
     Ok(ok(ctx, req, json!("")))
+}
+
+/// .NET's `Uri.EscapeDataString`: RFC 3986's unreserved characters kept, everything else
+/// percent-encoded as UTF-8 with upper-case hex.
+fn escape_data_string(text: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -1094,6 +1067,19 @@ mod tests {
         );
         assert_eq!(template_of("authentication/1/2"), None);
         assert_eq!(template_of("settings/nothing"), None);
+    }
+
+    #[test]
+    fn accounts_are_escaped_as_dotnet_does() {
+        assert_eq!(
+            escape_data_string("john.doe@example.com"),
+            "john.doe%40example.com"
+        );
+        assert_eq!(
+            escape_data_string("user+tag@example.com"),
+            "user%2Btag%40example.com"
+        );
+        assert_eq!(escape_data_string("a b~_-.@Ä"), "a%20b~_-.%40%C3%84");
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //! confirm ticket, a TFA-challenged login, codes, backup codes, locks — deserve tests that walk
 //! them end to end against something stateful. [`Emulator`] is a real HTTP/1.1 server on
 //! `127.0.0.1` (an OS-chosen port, keep-alive, no async runtime: `tiny_http` threads) that
-//! answers the endpoints this crate calls the way a real portal does: the envelope and its
-//! error bodies, empty-body `401`/`403` framework refusals, the `Confirm` header and the
-//! `asc_confirm_key_<type>` cookie, `Set-Cookie` on login, validate and unlink, TOTP codes within
-//! ±5 minutes, single-use backup codes, the attempt limit, `405` (or the 3.7 servers' `403`) for
-//! an unavailable app method, and the request log a test asserts on.
+//! answers the endpoints this crate calls the way the server's source does (by default; older
+//! shapes behind switches): the envelope and its error bodies, empty-body `401`/`403` framework
+//! refusals, the `Confirm` header and the `asc_confirm_key_<type>` cookie, `Set-Cookie` on
+//! login, validate and unlink, TOTP codes within ±5 minutes, single-use backup codes, the
+//! attempt limit, refusals and "not available" as `403 InvalidOperationException` with the
+//! server's texts in any of its 30 cultures, the setup code's escaped `account` and a QR image
+//! (level Q) whose issuer is the tenant's domain, and the request log a test asserts on.
 //!
 //! ```
 //! use docspace_tfa::emulator::{Emulator, NewUser};
@@ -40,6 +42,7 @@
 mod handlers;
 mod log;
 mod qr;
+mod refusals;
 mod server;
 mod state;
 
@@ -57,7 +60,7 @@ use crate::totp::{Totp, TotpKey};
 
 pub use self::log::{LoggedConfirm, LoggedRequest};
 use self::server::{lock, Shared};
-use self::state::{random_guid, AttemptCounter, Config, MethodSettings, State, User};
+use self::state::{random_guid, AttemptCounter, Config, PolicyLists, State, User};
 
 /// A running emulator. Stops when dropped (or with [`stop`](Self::stop)).
 ///
@@ -86,7 +89,7 @@ impl fmt::Debug for Emulator {
 /// use docspace_tfa::emulator::Emulator;
 ///
 /// let portal = Emulator::builder()
-///     .lenient_bearer(true) // accept the seed page's bearer-only setup/validate
+///     .lenient_bearer(true) // accept the documentation example's bearer-only setup/validate
 ///     .attempt_limit(3)
 ///     .time(1_700_000_000) // a frozen clock
 ///     .start()?;
@@ -119,10 +122,41 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Answer "TFA app not available / already linked" as servers of the 3.7 line do: `403`
-    /// with an `InvalidOperationException` body. Default: `false` (`405`, newer servers).
-    pub fn legacy_403(mut self, legacy: bool) -> Self {
-        self.config.legacy_403 = legacy;
+    /// Formerly switched between `405` and `403` for "not available". Servers from 3.5 answer
+    /// `403` with an `InvalidOperationException`, which is now the default; no released server
+    /// answers `405`. This setting does nothing.
+    #[deprecated(
+        since = "0.2.0",
+        note = "`403 InvalidOperationException` is the default; see `legacy_errors` for servers up to 3.2.1"
+    )]
+    pub fn legacy_403(self, _legacy: bool) -> Self {
+        self
+    }
+
+    /// Answer refusals and "not available" as servers up to 3.2.1 did: a plain `500`
+    /// `System.Exception` with the same localized texts, and `415` `NotSupportedException`
+    /// "Not available." for an outsider. Default: `false` (`403` `InvalidOperationException`,
+    /// servers from 3.5 on).
+    pub fn legacy_errors(mut self, legacy: bool) -> Self {
+        self.config.legacy_errors = legacy;
+        self
+    }
+
+    /// The culture of the server's messages (the caller's culture on a portal): `"en"`,
+    /// `"de"`, `"pt-BR"`, … — any of the 30 the server is translated into, matched ignoring
+    /// case. Refusals and "not available" answer in it. Default: `"en"`.
+    /// [`start`](Self::start) refuses an unknown culture.
+    pub fn culture(mut self, culture: impl Into<String>) -> Self {
+        self.config.culture = culture.into();
+        self
+    }
+
+    /// The tenant's domain, which the portal writes as the issuer of the `otpauth://` URI in
+    /// the setup code's QR image. Default: `"portal.docspace.test"`, deliberately not the host
+    /// of the emulator's URL (`127.0.0.1`): on a real portal the two differ whenever it is
+    /// reached by IP or by another name.
+    pub fn tenant_domain(mut self, domain: impl Into<String>) -> Self {
+        self.config.tenant_domain = domain.into();
         self
     }
 
@@ -150,7 +184,7 @@ impl EmulatorBuilder {
     }
 
     /// Whether the portal's plan offers the app method (`available` in `GET settings/tfaapp`;
-    /// switching it on is `405` otherwise). Default: `true`.
+    /// switching it on is refused as not available otherwise). Default: `true`.
     pub fn app_available(mut self, available: bool) -> Self {
         self.config.app_available = available;
         self
@@ -176,11 +210,10 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The issuer written into `otpauth://` URIs. Default: the host of the base URL
-    /// (`127.0.0.1`), as a portal uses its domain.
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.config.issuer = Some(issuer.into());
-        self
+    /// The issuer written into `otpauth://` URIs: the tenant's domain.
+    #[deprecated(since = "0.2.0", note = "renamed `tenant_domain`, which it sets")]
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        self.tenant_domain(issuer)
     }
 
     /// Freezes the emulator's clock at a Unix time (seconds) so that codes and expiries are
@@ -194,9 +227,28 @@ impl EmulatorBuilder {
     ///
     /// # Errors
     ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a culture the server
+    /// has no translation for or an empty tenant domain, and
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the socket cannot be bound or the thread
     /// cannot be started.
-    pub fn start(self) -> Result<Emulator> {
+    pub fn start(mut self) -> Result<Emulator> {
+        let culture = crate::messages::ServerMessage::cultures()
+            .find(|c| c.eq_ignore_ascii_case(self.config.culture.trim()))
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "emulator culture",
+                    "the server has no translation for it (try en, de, fr, pt-BR, …)",
+                )
+            })?;
+        self.config.culture = culture.to_owned();
+        let tenant_domain = self.config.tenant_domain.trim().to_owned();
+        if tenant_domain.is_empty() {
+            return Err(Error::invalid_input(
+                "emulator tenant domain",
+                "it is empty",
+            ));
+        }
+        self.config.tenant_domain = tenant_domain.clone();
         let io_err = |what: &str, e: String| Error::io(what.to_owned(), std::io::Error::other(e));
         let server = tiny_http::Server::http("127.0.0.1:0")
             .map_err(|e| io_err("start the DocSpace emulator", e.to_string()))?;
@@ -206,11 +258,6 @@ impl EmulatorBuilder {
             .map(|a| a.port())
             .ok_or_else(|| io_err("start the DocSpace emulator", "no TCP address".into()))?;
         let base_url = format!("http://127.0.0.1:{port}");
-        let issuer = self
-            .config
-            .issuer
-            .clone()
-            .unwrap_or_else(|| "127.0.0.1".to_owned());
         let mut state = State::new(self.config, self.app_enabled);
         if let Some(t) = self.time {
             state.clock.freeze_at(t);
@@ -219,7 +266,7 @@ impl EmulatorBuilder {
             state: Mutex::new(state),
             log: Mutex::new(Vec::new()),
             base_url,
-            issuer,
+            tenant_domain,
         });
         let server = Arc::new(server);
         let thread = std::thread::Builder::new()
@@ -259,6 +306,7 @@ pub struct NewUser {
     phone: Option<String>,
     secret: Option<Vec<u8>>,
     linked: bool,
+    disabled: bool,
 }
 
 impl fmt::Debug for NewUser {
@@ -274,6 +322,7 @@ impl fmt::Debug for NewUser {
             .field("phone", &self.phone.as_ref().map(|_| "***"))
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("linked", &self.linked)
+            .field("disabled", &self.disabled)
             .finish()
     }
 }
@@ -296,6 +345,7 @@ impl NewUser {
             phone: None,
             secret: None,
             linked: false,
+            disabled: false,
         }
     }
 
@@ -348,6 +398,13 @@ impl NewUser {
     /// A fixed TOTP secret instead of 10 random bytes (deterministic codes in tests).
     pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.secret = Some(secret.into());
+        self
+    }
+
+    /// A disabled account: a login with the right password is refused with the server's
+    /// `ErrorUserDisabled` text (`403` `InvalidOperationException`).
+    pub fn disabled(mut self) -> Self {
+        self.disabled = true;
         self
     }
 
@@ -405,7 +462,8 @@ pub struct UserState {
 
 impl Emulator {
     /// Starts an emulator with the defaults: the app method on for everyone, strict confirm
-    /// tickets, `405`s, 5 attempts a minute, one-hour keys, the system clock. No users yet.
+    /// tickets, the server's `403`s in English, the tenant domain `portal.docspace.test`, 5
+    /// attempts a minute, one-hour keys, the system clock. No users yet.
     ///
     /// # Errors
     ///
@@ -422,6 +480,11 @@ impl Emulator {
     /// The portal's base URL, `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// The tenant's domain: the issuer of the otpauth URI in setup codes.
+    pub fn tenant_domain(&self) -> &str {
+        &self.shared.tenant_domain
     }
 
     /// A [`Client`] for this portal, without a token (add one with
@@ -468,7 +531,12 @@ impl Emulator {
             return Err(bad("a member with this id exists"));
         }
         if user.tfa_mandatory {
-            state.app.mandatory_users.push(id.clone());
+            state
+                .app
+                .lists
+                .get_or_insert_with(PolicyLists::default)
+                .mandatory_users
+                .push(id.clone());
         }
         state.users.push(User {
             id: id.clone(),
@@ -480,6 +548,7 @@ impl Emulator {
             is_admin: user.admin || user.owner,
             groups: user.groups,
             phone: user.phone,
+            disabled: user.disabled,
             linked: false,
             secret: user.secret,
             backup_codes: Vec::new(),
@@ -548,24 +617,23 @@ impl Emulator {
     /// the test. Unlike `PUT settings/tfaapp`, this signs nobody out and checks nothing.
     pub fn set_policy(&self, policy: &TfaPolicy) {
         let mut state = lock(&self.shared.state);
-        let settings = MethodSettings {
-            enabled: true,
+        let lists = PolicyLists {
             trusted_ips: policy.trusted_ips.clone(),
             mandatory_users: policy.mandatory_users.clone(),
             mandatory_groups: policy.mandatory_groups.clone(),
         };
         match policy.tfa_type {
             TfaType::App => {
-                state.app = settings;
-                state.sms.enabled = false;
+                state.app.save(lists);
+                state.sms.switch_off();
             }
             TfaType::Sms => {
-                state.sms = settings;
-                state.app.enabled = false;
+                state.sms.save(lists);
+                state.app.switch_off();
             }
             _ => {
-                state.app.enabled = false;
-                state.sms.enabled = false;
+                state.app.switch_off();
+                state.sms.switch_off();
             }
         }
     }
@@ -579,9 +647,11 @@ impl Emulator {
             _ => &state.app,
         };
         let mut policy = TfaPolicy::new(tfa_type);
-        policy.trusted_ips = settings.trusted_ips.clone();
-        policy.mandatory_users = settings.mandatory_users.clone();
-        policy.mandatory_groups = settings.mandatory_groups.clone();
+        if let Some(lists) = &settings.lists {
+            policy.trusted_ips = lists.trusted_ips.clone();
+            policy.mandatory_users = lists.mandatory_users.clone();
+            policy.mandatory_groups = lists.mandatory_groups.clone();
+        }
         policy
     }
 

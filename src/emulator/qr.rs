@@ -1,4 +1,7 @@
-//! The setup QR image: a real QR code of the `otpauth://` URI, as a PNG data URL.
+//! The setup QR image: a real QR code of the `otpauth://` URI, as a PNG data URL, drawn as the
+//! server's QR library draws it (QRCoder's `PngByteQRCode.GetGraphic(4)` under
+//! GoogleAuthenticator 3.2.0: error correction level Q, 4 pixels per module, a quiet zone of 4
+//! modules, a 1-bit greyscale PNG).
 
 use base64::Engine;
 
@@ -18,7 +21,7 @@ pub(crate) fn png_data_url(text: &str) -> Result<String> {
     ))
 }
 
-/// A black-on-white 8-bit grayscale PNG of a QR code (error correction level M) that encodes
+/// A black-on-white 1-bit greyscale PNG of a QR code (error correction level Q) that encodes
 /// `text`.
 pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
     let failed = |what: &str, e: String| {
@@ -27,21 +30,25 @@ pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
             std::io::Error::other(e),
         )
     };
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::Q)
         .map_err(|e| failed("encode", e.to_string()))?;
     let modules = code.width();
     let colors = code.to_colors();
     let side = (modules + 2 * QUIET) * SCALE;
-    let mut pixels = vec![255u8; side * side];
+    // Rows of packed bits, most significant first; 1 is white.
+    let row_bytes = side.div_ceil(8);
+    let mut pixels = vec![0xffu8; row_bytes * side];
     for (i, color) in colors.iter().enumerate() {
         if *color != qrcode::Color::Dark {
             continue;
         }
         let (mx, my) = (i % modules, i / modules);
         for dy in 0..SCALE {
-            let row = ((my + QUIET) * SCALE + dy) * side;
-            let start = row + (mx + QUIET) * SCALE;
-            pixels[start..start + SCALE].fill(0);
+            let row = ((my + QUIET) * SCALE + dy) * row_bytes;
+            for dx in 0..SCALE {
+                let x = (mx + QUIET) * SCALE + dx;
+                pixels[row + x / 8] &= !(0x80 >> (x % 8));
+            }
         }
     }
     let side_u32 = u32::try_from(side).map_err(|e| failed("size", e.to_string()))?;
@@ -49,7 +56,7 @@ pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
     {
         let mut encoder = png::Encoder::new(&mut out, side_u32, side_u32);
         encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_depth(png::BitDepth::One);
         let mut writer = encoder
             .write_header()
             .map_err(|e| failed("PNG header", e.to_string()))?;
@@ -72,11 +79,13 @@ mod tests {
         let uri = "otpauth://totp/127.0.0.1:a%40b.c?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1";
         let png = qr_png(uri).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().unwrap();
+        assert_eq!(reader.info().bit_depth, png::BitDepth::One);
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        let expected_modules = qrcode::QrCode::with_error_correction_level(uri, qrcode::EcLevel::M)
+        let expected_modules = qrcode::QrCode::with_error_correction_level(uri, qrcode::EcLevel::Q)
             .unwrap()
             .width();
         assert_eq!(info.width as usize, (expected_modules + 2 * QUIET) * SCALE);
@@ -87,5 +96,7 @@ mod tests {
         assert_eq!(at(QUIET * SCALE, QUIET * SCALE), 0);
         let url = png_data_url(uri).unwrap();
         assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo"));
+        // Read back as an app would.
+        assert_eq!(crate::totp::scan::read_qr_text(&png).unwrap().expose(), uri);
     }
 }

@@ -16,7 +16,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) log: Mutex<Vec<LoggedRequest>>,
     pub(crate) base_url: String,
-    pub(crate) issuer: String,
+    pub(crate) tenant_domain: String,
 }
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it (the state stays
@@ -61,7 +61,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         (Some(api_path), Ok(_)) => {
             let ctx = Context {
                 base_url: &shared.base_url,
-                issuer: &shared.issuer,
+                tenant_domain: &shared.tenant_domain,
             };
             let incoming = Incoming {
                 method: &method,

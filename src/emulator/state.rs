@@ -24,13 +24,20 @@ const BACKUP_ALPHABET: &[u8; 64] =
 /// The brute-force window of the code check and of the login, in seconds.
 pub(crate) const ATTEMPT_WINDOW: u64 = 60;
 
+/// The emulator's tenant domain unless set: deliberately not the host of its URL
+/// (`127.0.0.1`), as on a portal reached by IP or by another name.
+pub(crate) const DEFAULT_TENANT_DOMAIN: &str = "portal.docspace.test";
+
 /// Switches fixed when the emulator starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    /// Accept a bearer token alone on `tfaapp/setup` and `tfaapp/validate` (the seed page's flow).
+    /// Accept a bearer token alone on `tfaapp/setup` and `tfaapp/validate` (the documentation's example).
     pub(crate) lenient_bearer: bool,
-    /// Answer "not available" with `403 InvalidOperationException` (3.7.x) instead of `405`.
-    pub(crate) legacy_403: bool,
+    /// Answer refusals and "not available" as servers up to 3.2.1 did (`500` plain exception,
+    /// `415` "Not available.") instead of `403 InvalidOperationException`.
+    pub(crate) legacy_errors: bool,
+    /// The culture of the server's messages (`en`, `de`, `pt-BR`, …).
+    pub(crate) culture: String,
     /// Code checks (and failed logins) allowed per user within [`ATTEMPT_WINDOW`].
     pub(crate) attempt_limit: u32,
     /// How long a confirm key stays valid, in seconds.
@@ -45,8 +52,8 @@ pub(crate) struct Config {
     pub(crate) window_steps: u64,
     /// Lifetime of a login session, in seconds (the `expires` of a login).
     pub(crate) session_lifetime: u64,
-    /// The issuer in the `otpauth://` URI; `None`: the host of the base URL.
-    pub(crate) issuer: Option<String>,
+    /// The tenant's domain: the issuer in the `otpauth://` URI.
+    pub(crate) tenant_domain: String,
     /// Answer `GET settings/tfaapp/confirm` with a bare URL string (older servers).
     pub(crate) legacy_confirm_url: bool,
 }
@@ -55,7 +62,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             lenient_bearer: false,
-            legacy_403: false,
+            legacy_errors: false,
+            culture: "en".to_owned(),
             attempt_limit: 5,
             key_interval: 3600,
             backup_code_count: 5,
@@ -64,7 +72,7 @@ impl Default for Config {
             sms_available: true,
             window_steps: 10,
             session_lifetime: 20 * 24 * 3600,
-            issuer: None,
+            tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),
             legacy_confirm_url: false,
         }
     }
@@ -162,6 +170,8 @@ pub(crate) struct User {
     pub(crate) is_admin: bool,
     pub(crate) groups: Vec<String>,
     pub(crate) phone: Option<String>,
+    /// Whether the account is disabled (its login is refused).
+    pub(crate) disabled: bool,
     /// Whether an authenticator app is linked.
     pub(crate) linked: bool,
     /// The TOTP secret: generated on first need, kept until the app is unlinked.
@@ -180,13 +190,34 @@ impl User {
     }
 }
 
-/// The settings of one TFA method.
+/// The settings of one TFA method, as the server stores them (`TfaSettingsBase`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MethodSettings {
     pub(crate) enabled: bool,
+    /// `null` until a policy is first saved, and again once the method is switched off (the
+    /// server then stores fresh settings): `GET settings/tfaapp` omits them.
+    pub(crate) lists: Option<PolicyLists>,
+}
+
+/// The three lists of a saved policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PolicyLists {
     pub(crate) trusted_ips: Vec<String>,
     pub(crate) mandatory_users: Vec<String>,
     pub(crate) mandatory_groups: Vec<String>,
+}
+
+impl MethodSettings {
+    /// Switches the method on with these lists (`SetSettingsProperty` and save).
+    pub(crate) fn save(&mut self, lists: PolicyLists) {
+        self.enabled = true;
+        self.lists = Some(lists);
+    }
+
+    /// Switches the method off: fresh settings, lists `null` (`SetEnable(false)`).
+    pub(crate) fn switch_off(&mut self) {
+        *self = MethodSettings::default();
+    }
 }
 
 /// What a confirm key was issued for.
@@ -238,9 +269,10 @@ impl State {
             config,
             clock: Clock::default(),
             users: Vec::new(),
+            // A portal whose app method is on had a policy saved: empty lists, not `null`.
             app: MethodSettings {
                 enabled: app_enabled,
-                ..MethodSettings::default()
+                lists: app_enabled.then(PolicyLists::default),
             },
             sms: MethodSettings::default(),
             api_keys: HashMap::new(),
@@ -299,17 +331,20 @@ impl State {
         if !settings.enabled {
             return false;
         }
+        let Some(lists) = &settings.lists else {
+            return true;
+        };
         let trusted = ip
-            .map(|ip| settings.trusted_ips.iter().any(|t| ip_matches(t, ip)))
+            .map(|ip| lists.trusted_ips.iter().any(|t| ip_matches(t, ip)))
             .unwrap_or(false);
         if !trusted {
             return true;
         }
-        settings
+        lists
             .mandatory_users
             .iter()
             .any(|m| m.eq_ignore_ascii_case(&user.id))
-            || settings
+            || lists
                 .mandatory_groups
                 .iter()
                 .any(|g| user.groups.iter().any(|ug| ug.eq_ignore_ascii_case(g)))
@@ -392,7 +427,8 @@ impl State {
         Ok(TotpKey::from_bytes(&secret)?.to_base32())
     }
 
-    /// The `otpauth://` URI of the user's secret.
+    /// The `otpauth://` URI of the user's secret, as `GenerateSetupCode` writes it: issuer and
+    /// account escaped with `Uri.EscapeDataString` (which [`OtpAuthUri::to_uri`] does).
     pub(crate) fn otpauth_uri(&mut self, user: usize, issuer: &str) -> Result<Secret> {
         let secret = self.ensure_secret(user)?;
         let key = TotpKey::from_bytes(&secret)?;

@@ -12,6 +12,9 @@
 //!   constant-time check within a ±N-step window. [`hotp`] is the RFC 4226 code underneath.
 //! - [`OtpAuthUri`]: the `otpauth://totp/<issuer>:<account>?secret=…&issuer=…` URI that the
 //!   portal's QR code encodes, built and parsed byte for byte as the portal writes it.
+//! - [`SetupCode::qr_uri`](crate::SetupCode::qr_uri): the exact URI, read from the QR image as
+//!   an app reads it (a pure-Rust QR reader); [`SetupCode::otpauth_uri`](crate::SetupCode::otpauth_uri)
+//!   falls back to building it when the image cannot be read.
 //! - [`decode_png_data_url`] and [`SetupCode::qr_png`](crate::SetupCode::qr_png) /
 //!   [`SetupCode::save_qr_png`](crate::SetupCode::save_qr_png): the QR image as PNG bytes or a file.
 //!
@@ -29,7 +32,7 @@
 //!
 //! // 2. The QR image, for a person who wants the account in their phone app too.
 //! setup.save_qr_png("qr.png")?;
-//! let uri = setup.otpauth_uri(client.base_url())?; // what the QR code encodes
+//! let uri = setup.otpauth_uri(client.base_url())?; // what the QR code encodes, read from it
 //! println!("issuer: {}", uri.issuer);
 //!
 //! // 3. The code the app would show now.
@@ -72,6 +75,7 @@ mod key;
 mod otpauth;
 mod private_file;
 mod qr;
+pub(crate) mod scan;
 mod setup;
 
 use std::time::{SystemTime, UNIX_EPOCH};

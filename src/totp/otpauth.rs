@@ -51,7 +51,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OtpAuthUri {
-    /// Who issued the key; the portal's host name for a DocSpace setup code. Empty for a URI
+    /// Who issued the key; the tenant's domain for a DocSpace setup code. Empty for a URI
     /// without an issuer.
     pub issuer: String,
     /// The account the key belongs to: the user's e-mail for DocSpace.
@@ -84,7 +84,8 @@ impl OtpAuthUri {
     ///
     /// Accepted: the scheme and type in any case; a label of `issuer:account` (the separator
     /// literal or as `%3A` when the `issuer` parameter repeats the prefix; spaces after it are
-    /// dropped) or of the account alone; percent-encoded label and values (`+` stays a plus);
+    /// dropped, as the Key Uri Format allows) or of the account alone (kept exactly, leading
+    /// spaces included); percent-encoded label and values (`+` stays a plus);
     /// the secret as [`TotpKey::from_base32`] accepts it; `digits` from 6 to 10; `period` of at
     /// least 1; `algorithm=SHA1`. Unknown parameters (`image`, `counter`, …) are ignored. When
     /// both the label prefix and the `issuer` parameter name an issuer, the parameter wins.
@@ -182,8 +183,9 @@ impl OtpAuthUri {
                 });
                 match stripped {
                     Some(account) => (None, account.trim_start().to_owned()),
-                    // Trimmed like an account after `issuer:`, so that `to_uri` round-trips.
-                    None => (None, label.trim_start().to_owned()),
+                    // An account alone is kept as it is: the Key Uri Format allows spaces to
+                    // be dropped only after an `issuer:` prefix.
+                    None => (None, label.into_owned()),
                 }
             }
         };
@@ -332,6 +334,21 @@ mod tests {
         assert_eq!((u.issuer.as_str(), u.account.as_str()), ("New", "alice"));
         let u = OtpAuthUri::parse("OTPAUTH://TOTP/a%3Ab?SECRET=JBSWY3DP#frag").unwrap();
         assert_eq!((u.issuer.as_str(), u.account.as_str()), ("", "a:b"));
+    }
+
+    #[test]
+    fn an_account_alone_keeps_its_spaces() {
+        // The case proptest found: no issuer, an account of one space.
+        let u = OtpAuthUri::new("", " ", key());
+        assert_eq!(
+            u.to_uri().expose(),
+            "otpauth://totp/%20?secret=JBSWY3DPEHPK3PXP"
+        );
+        assert_eq!(OtpAuthUri::parse(u.to_uri().expose()).unwrap(), u);
+        let u = OtpAuthUri::parse("otpauth://totp/%20%20bob?secret=JBSWY3DP").unwrap();
+        assert_eq!(u.account, "  bob");
+        let u = OtpAuthUri::parse("otpauth://totp/Ex:%20%20bob?secret=JBSWY3DP").unwrap();
+        assert_eq!(u.account, "bob");
     }
 
     #[test]

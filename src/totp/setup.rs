@@ -7,8 +7,10 @@ use ureq::http::Uri;
 use super::key::{decode_base32, TotpKey};
 use super::otpauth::OtpAuthUri;
 use super::qr::decode_png_data_url;
+use super::scan::read_qr_text;
 use crate::error::{Error, Result};
 use crate::models::SetupCode;
+use crate::secret::Secret;
 
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 impl SetupCode {
@@ -36,10 +38,40 @@ impl SetupCode {
         TotpKey::from_bytes(&bytes)
     }
 
-    /// The `otpauth://` URI the portal's QR code encodes: issuer = the host of `base_url`
-    /// (pass [`Client::base_url`](crate::Client::base_url)), account = [`SetupCode::account`],
-    /// secret = the manual entry key.
+    /// The exact text of the QR image (`qrCodeSetupImageUrl`): the `otpauth://` URI the portal
+    /// wrote, byte for byte, read as an authenticator app reads it.
     ///
+    /// The portal writes that URI nowhere else, and its issuer is the tenant's domain, which is
+    /// not necessarily the host of the base URL (a portal reached by IP or by another name, a
+    /// self-hosted install whose domain is `localhost`). The text is checked to be an
+    /// `otpauth://totp/` URI for this setup code's key.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the image URL is not a
+    /// PNG data URL ([`qr_png`](SetupCode::qr_png)), the image holds no readable QR code (or
+    /// more than one), or its text is not an otpauth URI for the manual entry key. The message
+    /// never contains the text.
+    pub fn qr_uri(&self) -> Result<Secret> {
+        let text = read_qr_text(&self.qr_png()?)?;
+        let uri = OtpAuthUri::parse(text.expose())?;
+        if uri.secret != self.totp_key()? {
+            return Err(Error::invalid_input(
+                "QR image",
+                "its otpauth URI holds another key than the manual entry key",
+            ));
+        }
+        Ok(text)
+    }
+
+    /// The `otpauth://` URI of this setup code, parsed: the one the QR image holds
+    /// ([`qr_uri`](SetupCode::qr_uri)) when the image can be read, and otherwise one built from
+    /// the setup code with the issuer = the host of `base_url` (pass
+    /// [`Client::base_url`](crate::Client::base_url)), account = [`SetupCode::account`] and
+    /// secret = the manual entry key, encoded as the portal encodes it.
+    ///
+    /// The fallback is right when the portal's tenant domain is the host of the base URL; when
+    /// it is not, only the issuer differs (an app shows another name; the codes are the same).
     /// `base_url` may be a full URL (`https://portal.example.com/`, with or without a port or
     /// a path) or a bare host name; the issuer is its host name in lower case, without the
     /// port. Use [`OtpAuthUri::new`] for another issuer.
@@ -47,6 +79,7 @@ impl SetupCode {
     /// ```
     /// use docspace_tfa::SetupCode;
     ///
+    /// // No QR image here: the URI is built.
     /// let setup = SetupCode::new("john.doe@example.com", "JBSWY3DPEHPK3PXP", "");
     /// let uri = setup.otpauth_uri("https://Portal.Example.com:8443/")?;
     /// assert_eq!(uri.issuer, "portal.example.com");
@@ -61,14 +94,30 @@ impl SetupCode {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the manual entry key is
-    /// invalid (see [`totp_key`](SetupCode::totp_key)) or `base_url` has no host.
+    /// invalid (see [`totp_key`](SetupCode::totp_key)), or the image cannot be read and
+    /// `base_url` has no host.
     pub fn otpauth_uri(&self, base_url: &str) -> Result<OtpAuthUri> {
+        let key = self.totp_key()?;
+        if let Ok(text) = self.qr_uri() {
+            return OtpAuthUri::parse(text.expose());
+        }
         let issuer = host_of(base_url)?;
-        Ok(OtpAuthUri::new(
-            issuer,
-            self.account.clone(),
-            self.totp_key()?,
-        ))
+        Ok(OtpAuthUri::new(issuer, self.account.clone(), key))
+    }
+
+    /// The `otpauth://` URI as text, for an app or a QR code of one's own: the QR image's text
+    /// byte for byte ([`qr_uri`](SetupCode::qr_uri)) when the image can be read, and otherwise
+    /// the built URI of [`otpauth_uri`](SetupCode::otpauth_uri) (same fallback, same caveat).
+    ///
+    /// # Errors
+    ///
+    /// As for [`otpauth_uri`](SetupCode::otpauth_uri).
+    pub fn otpauth_uri_text(&self, base_url: &str) -> Result<Secret> {
+        self.totp_key()?;
+        match self.qr_uri() {
+            Ok(text) => Ok(text),
+            Err(_) => Ok(self.otpauth_uri(base_url)?.to_uri()),
+        }
     }
 
     /// The PNG bytes of the QR image (`qrCodeSetupImageUrl`), as [`decode_png_data_url`]

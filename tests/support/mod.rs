@@ -1,5 +1,5 @@
 //! Shared helpers for the integration tests: realistic DocSpace bodies (see
-//! `docspace-api.md` §1) and clients pointed at a mockito server.
+//! `docs/server.md`, "Envelope") and clients pointed at a mockito server.
 //!
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -90,7 +90,7 @@ pub fn null_envelope(method: &str, path: &str) -> String {
 
 /// An error envelope. With `exception_type`, also `type`, `stack` and `hresult`, as for
 /// controller exceptions; without it only `message`, as for authentication failures, the
-/// brute-force lock and 405s.
+/// brute-force lock.
 pub fn error_envelope(status: u16, message: &str, exception_type: Option<&str>) -> String {
     let mut error = json!({ "message": message });
     if let Some(t) = exception_type {
@@ -122,12 +122,13 @@ pub fn access_denied() -> String {
     )
 }
 
-/// `405`: the app method is off, or the app is already linked (newer servers).
+/// `405`: listed in the API reference for "not available", answered by no released server;
+/// the crate still maps it.
 pub fn not_available_405() -> String {
     error_envelope(405, "TFA application settings are not available", None)
 }
 
-/// `403 InvalidOperationException`: what servers of the 3.7 line answer instead of 405.
+/// `403 InvalidOperationException` "not available": what servers from 3.5 answer.
 pub fn not_available_legacy_403() -> String {
     error_envelope(
         403,

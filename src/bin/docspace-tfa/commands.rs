@@ -249,10 +249,11 @@ fn setup(
         Some(t) => client.tfa().setup_with(t)?,
         None => client.tfa().setup()?,
     };
+    // The QR image's own text, byte for byte; built from the base URL only when the image
+    // cannot be read.
     let uri = setup
-        .otpauth_uri(client.base_url())
-        .map_err(Failure::from_server)?
-        .to_uri();
+        .otpauth_uri_text(client.base_url())
+        .map_err(Failure::from_server)?;
     if let Some(path) = qr_png {
         setup.save_qr_png(path).map_err(Failure::from_server)?;
     }
@@ -414,23 +415,15 @@ fn settings(out: &Out, client: &Client) -> Result<()> {
             m.available,
             clean(&m.title)
         ));
-        if !m.trusted_ips.is_empty() {
-            out.line(format!(
-                "     trusted IPs: {}",
-                clean(&m.trusted_ips.join(", "))
-            ));
-        }
-        if !m.mandatory_users.is_empty() {
-            out.line(format!(
-                "     mandatory users: {}",
-                clean(&m.mandatory_users.join(", "))
-            ));
-        }
-        if !m.mandatory_groups.is_empty() {
-            out.line(format!(
-                "     mandatory groups: {}",
-                clean(&m.mandatory_groups.join(", "))
-            ));
+        // Exactly what the server sent: a list it omitted is not shown, an empty one is.
+        for (label, list) in [
+            ("trusted IPs", &m.trusted_ips),
+            ("mandatory users", &m.mandatory_users),
+            ("mandatory groups", &m.mandatory_groups),
+        ] {
+            if let Some(list) = list {
+                out.line(format!("     {label}: {}", clean(&list.join(", "))));
+            }
         }
     }
     Ok(())
@@ -440,7 +433,9 @@ fn set_policy(out: &Out, client: &Client, policy: &TfaPolicy, with_link: bool) -
     if with_link {
         let url = client.tfa().set_policy_with_link(policy)?;
         if out.json {
-            out.json(&json!({"url": url}));
+            // `""` as the server answers it: nothing for the caller to confirm (TFA off, or
+            // the policy saved while TFA does not apply to the caller).
+            out.json(&json!({"url": url.as_deref().unwrap_or_default()}));
         } else {
             match url {
                 Some(u) => out.field("confirm URL", u),
@@ -610,9 +605,8 @@ impl LinkFlow<'_> {
         }
         if !self.out.json {
             let uri = setup
-                .otpauth_uri(client.base_url())
-                .map_err(Failure::from_server)?
-                .to_uri();
+                .otpauth_uri_text(client.base_url())
+                .map_err(Failure::from_server)?;
             print_setup(self.out, &setup, &uri, self.qr_png);
         } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
             // stdout is reserved for the one JSON document; the person typing the code still
