@@ -102,6 +102,7 @@ mod confirm;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
+mod link;
 mod models;
 mod people;
 mod redact;
@@ -127,8 +128,8 @@ pub use code::{normalize_code, MAX_CODE_LEN};
 pub use confirm::{parse_set_cookie, ConfirmTicket};
 pub use error::{Error, ErrorKind, Result};
 pub use models::{
-    BackupCode, ConfirmData, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType,
-    Validation,
+    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy,
+    TfaType, Validation,
 };
 pub use people::People;
 pub use retry::RetryPolicy;

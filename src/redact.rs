@@ -46,6 +46,12 @@ impl Redactions {
         Redactions::new(values)
     }
 
+    /// Given secret values (such as a code that a later request of the same call would have
+    /// carried), for an error of an earlier request.
+    pub(crate) fn values(raw: impl IntoIterator<Item = String>) -> Redactions {
+        Redactions::new(raw.into_iter().collect())
+    }
+
     /// From the raw values: each also percent-encoded, longest first, short ones dropped.
     fn new(raw: Vec<String>) -> Redactions {
         let mut values = Vec::with_capacity(raw.len() * 2);
