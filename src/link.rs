@@ -125,9 +125,39 @@ impl Tfa<'_> {
                 return Err(already_linked());
             }
         }
-        let setup = self.setup_as(credential.as_credential())?;
+        self.link_as(credential.as_credential(), code_for)
+    }
+
+    /// [`link`](Self::link) with a `TfaActivation` ticket you hold (from a TFA-challenged
+    /// login, [`unlink_self`](Self::unlink_self) or a confirm URL): setup and validate with the
+    /// ticket, then the backup codes with the client's token or, without one, with the session
+    /// that validate opened.
+    ///
+    /// # Errors
+    ///
+    /// As for [`link`](Self::link); [`ErrorKind::NotAvailable`] for a `TfaAuth` ticket (an app
+    /// is linked already), sent nothing.
+    pub fn link_with<F>(&self, ticket: &ConfirmTicket, code_for: F) -> Result<Linked>
+    where
+        F: FnOnce(&SetupCode) -> Result<String>,
+    {
+        if ticket.is_tfa_auth() {
+            return Err(Error::precondition(
+                "GET settings/tfaapp/setup",
+                ErrorKind::NotAvailable,
+                "a TfaAuth ticket: an authenticator app is already linked to this user",
+            ));
+        }
+        self.link_as(Credential::Ticket(ticket), code_for)
+    }
+
+    fn link_as<F>(&self, credential: Credential<'_>, code_for: F) -> Result<Linked>
+    where
+        F: FnOnce(&SetupCode) -> Result<String>,
+    {
+        let setup = self.setup_as(credential)?;
         let code = code_for(&setup)?;
-        let validation = self.validate_as(credential.as_credential(), &code)?;
+        let validation = self.validate_as(credential, &code)?;
         if !validation.first_activation {
             return Err(Error::precondition(
                 "POST settings/tfaapp/validate",
@@ -136,7 +166,10 @@ impl Tfa<'_> {
                  is off, or an app was linked by another call meanwhile",
             ));
         }
-        let backup_codes = self.backup_codes()?;
+        let backup_codes = match (&validation.session_token, self.client.has_token()) {
+            (Some(session), false) => self.client.with_token(session.clone()).tfa().backup_codes()?,
+            _ => self.backup_codes()?,
+        };
         Ok(Linked {
             setup,
             validation,

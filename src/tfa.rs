@@ -36,7 +36,7 @@ const AUTH_COOKIE: &str = "asc_auth_key";
 /// Handler for the TFA settings endpoints; see [`Client::tfa`].
 #[derive(Debug, Clone, Copy)]
 pub struct Tfa<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 #[derive(Serialize)]
