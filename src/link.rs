@@ -167,7 +167,11 @@ impl Tfa<'_> {
             ));
         }
         let backup_codes = match (&validation.session_token, self.client.has_token()) {
-            (Some(session), false) => self.client.with_token(session.clone()).tfa().backup_codes()?,
+            (Some(session), false) => self
+                .client
+                .with_token(session.clone())
+                .tfa()
+                .backup_codes()?,
             _ => self.backup_codes()?,
         };
         Ok(Linked {

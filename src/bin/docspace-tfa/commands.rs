@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
 use crate::link::{CodeSource, LinkFlow};
-use crate::ticket;
 use crate::output::{Failure, Out};
+use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -355,7 +355,10 @@ fn login(
 fn totp_key(file: Option<&Path>) -> Result<Option<TotpKey>> {
     let text = match file {
         Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!("cannot read the TOTP key file {}: {e}", path.display()))
+            Failure::usage(format!(
+                "cannot read the TOTP key file {}: {e}",
+                path.display()
+            ))
         })?,
         None => match std::env::var("DOCSPACE_TOTP_KEY") {
             Ok(v) if !v.trim().is_empty() => v,

@@ -134,10 +134,7 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     }
     let users = seed(&portal)?;
     // One line, whatever `--json` says: the contract for the parent process.
-    println!(
-        "{}",
-        json!({"url": portal.base_url(), "users": users})
-    );
+    println!("{}", json!({"url": portal.base_url(), "users": users}));
     if args.ignore_stdin {
         loop {
             std::thread::park();

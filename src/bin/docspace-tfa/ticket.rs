@@ -34,7 +34,10 @@ pub fn from_json_file(path: &Path) -> Result<ConfirmTicket> {
         s
     } else {
         std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!("cannot read --confirm-json {}: {e}", path.display()))
+            Failure::usage(format!(
+                "cannot read --confirm-json {}: {e}",
+                path.display()
+            ))
         })?
     };
     from_json(&text)
@@ -74,12 +77,19 @@ mod tests {
     #[test]
     fn reads_confirm_and_login_output() {
         for text in [
-            format!(r#"{{"confirmUrl":"{URL}","confirmKey":"1.k","url":"{URL}","cookieValue":"1.k"}}"#),
+            format!(
+                r#"{{"confirmUrl":"{URL}","confirmKey":"1.k","url":"{URL}","cookieValue":"1.k"}}"#
+            ),
             format!(r#"{{"url":"{URL}","cookieName":"x","cookieValue":"1.k"}}"#),
-            format!(r#"{{"status":"tfa_activation_required","confirmUrl":"{URL}","confirmKey":"1.k"}}"#),
+            format!(
+                r#"{{"status":"tfa_activation_required","confirmUrl":"{URL}","confirmKey":"1.k"}}"#
+            ),
         ] {
             let t = from_json(&text).unwrap();
-            assert_eq!((t.confirm_type(), t.uid(), t.key().expose()), ("TfaActivation", "u-1", "1.k"));
+            assert_eq!(
+                (t.confirm_type(), t.uid(), t.key().expose()),
+                ("TfaActivation", "u-1", "1.k")
+            );
         }
     }
 
