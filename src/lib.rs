@@ -34,7 +34,8 @@
 //! # How a real portal differs from the documentation
 //!
 //! A real portal guards `tfaapp/setup` and `tfaapp/validate` with a **confirm ticket**, not
-//! with the bearer token, so the flow that works everywhere is:
+//! with the bearer token. [`Tfa::setup`] and [`Tfa::validate`] therefore fetch the caller's own
+//! ticket first ([`Tfa::link`] does the whole flow in one call); with the ticket in hand:
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ConfirmTicket};
