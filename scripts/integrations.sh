@@ -35,15 +35,20 @@ example = open("examples/quick_start.rs").read()
 assert "```rust,no_run\n" + example + "```" in readme, "README's Quick start != examples/quick_start.rs"
 PY
 coproc QS { DOCSPACE_TOKEN=$(token_of user@example.com) "$root/target/debug/examples/quick_start"; }
+# Own copies of its pipes: bash unsets QS as soon as the program exits.
+exec 4<&"${QS[0]}" 5>&"${QS[1]}"
+qs_pid=$QS_PID
 key=
-while read -r line <&"${QS[0]}"; do
+while read -r line <&4; do
   echo "   $line"
   case $line in "manual key: "*) key=${line#manual key: }; break ;; esac
 done
-docspace-tfa code --key "$key" >&"${QS[1]}"
-read -r result <&"${QS[0]}"
+docspace-tfa code --key "$key" >&5
+exec 5>&-
+read -r result <&4
+exec 4<&-
 echo "   $result"
-wait "$QS_PID"
+wait "$qs_pid"
 [ "$result" = "first activation: true" ]
 
 echo "-- README CLI block, as written"
