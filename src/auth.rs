@@ -221,7 +221,7 @@ impl<'c> Auth<'c> {
     }
 }
 
-fn check_credentials(user_name: &str, password: &Secret) -> Result<()> {
+pub(crate) fn check_credentials(user_name: &str, password: &Secret) -> Result<()> {
     if user_name.trim().is_empty() {
         return Err(Error::invalid_input("user name", "it is empty"));
     }

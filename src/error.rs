@@ -74,6 +74,10 @@ pub enum ErrorKind {
     ResponseTooLarge,
     /// A local I/O error, such as failing to write a QR image to a file.
     Io,
+    /// Two-factor authentication does not apply to the caller: `GET settings/tfaapp/confirm`
+    /// answered `null` (TFA is off, the caller is not among the users it is mandatory for, or
+    /// the caller's IP address is trusted). There is nothing to set up or validate.
+    TfaNotApplicable,
 }
 
 impl ErrorKind {
@@ -96,6 +100,7 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::ResponseTooLarge => "response_too_large",
             ErrorKind::Io => "io",
+            ErrorKind::TfaNotApplicable => "tfa_not_applicable",
         }
     }
 }
@@ -213,6 +218,20 @@ pub enum Error {
         limit: u64,
     },
 
+    /// The portal's answers so far rule out the next step of a flow, so it was not sent: TFA
+    /// does not apply to the caller ([`ErrorKind::TfaNotApplicable`]), an app is already
+    /// linked, or the portal wants SMS ([`ErrorKind::NotAvailable`]).
+    #[error("{operation}: {reason}")]
+    #[non_exhaustive]
+    Precondition {
+        /// The request whose answer decided it, as `METHOD path-template`.
+        operation: String,
+        /// [`ErrorKind::TfaNotApplicable`] or [`ErrorKind::NotAvailable`].
+        kind: ErrorKind,
+        /// What the answer said, in a few words (no secret).
+        reason: String,
+    },
+
     /// A local I/O operation failed.
     #[error("{what}: {source}")]
     #[non_exhaustive]
@@ -281,6 +300,7 @@ impl Error {
             Error::Decode { .. } => ErrorKind::Decode,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Precondition { kind, .. } => *kind,
         }
     }
 
@@ -353,6 +373,19 @@ impl Error {
     pub(crate) fn invalid_input(what: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
             what,
+            reason: reason.into(),
+        }
+    }
+
+    /// A flow step ruled out by an earlier answer (see [`Error::Precondition`]).
+    pub(crate) fn precondition(
+        operation: &str,
+        kind: ErrorKind,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Precondition {
+            operation: operation.to_owned(),
+            kind,
             reason: reason.into(),
         }
     }

@@ -34,7 +34,8 @@
 //! # How a real portal differs from the documentation
 //!
 //! A real portal guards `tfaapp/setup` and `tfaapp/validate` with a **confirm ticket**, not
-//! with the bearer token, so the flow that works everywhere is:
+//! with the bearer token. [`Tfa::setup`] and [`Tfa::validate`] therefore fetch the caller's own
+//! ticket first ([`Tfa::link`] does the whole flow in one call); with the ticket in hand:
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ConfirmTicket};
@@ -107,6 +108,7 @@ mod confirm;
 pub mod emulator;
 mod error;
 mod escapes;
+mod link;
 mod messages;
 mod models;
 mod people;
@@ -138,8 +140,8 @@ pub use confirm::{parse_set_cookie, ConfirmTicket};
 pub use error::{Error, ErrorKind, Result};
 pub use messages::ServerMessage;
 pub use models::{
-    BackupCode, ConfirmData, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType,
-    Validation,
+    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy,
+    TfaType, Validation,
 };
 pub use people::People;
 pub use retry::RetryPolicy;

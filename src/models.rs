@@ -323,6 +323,24 @@ fn percent_decoded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
     )
 }
 
+/// What [`Tfa::link`](crate::Tfa::link) did: the setup code the app was given, the validation
+/// that linked it, and the new backup codes.
+///
+/// `Debug` shows no secret (the manual key, QR image, session token and codes are
+/// [`Secret`]s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Linked {
+    /// The setup code: account, manual entry key, QR image. Keep the key only if the program
+    /// must compute codes later (a service account's login).
+    pub setup: SetupCode,
+    /// The validation of the first code; [`first_activation`](Validation::first_activation)
+    /// is always `true` here.
+    pub validation: Validation,
+    /// The backup codes the activation created (`GET settings/tfaappcodes`). Store them.
+    pub backup_codes: Vec<BackupCode>,
+}
+
 /// Decodes `null` as the type's default (the server sends `null` for empty lists sometimes).
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where

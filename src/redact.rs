@@ -46,6 +46,12 @@ impl Redactions {
         Redactions::new(values)
     }
 
+    /// Given secret values (such as a code that a later request of the same call would have
+    /// carried), for an error of an earlier request.
+    pub(crate) fn values(raw: impl IntoIterator<Item = String>) -> Redactions {
+        Redactions::new(raw.into_iter().collect())
+    }
+
     /// From the raw values: short ones dropped, longest first. A value with spaces is also
     /// looked for in its form-encoded shape (`+` for a space); every other form (JSON
     /// escapes, percent-encoding, HTML entities) is decoded by [`crate::escapes`].

@@ -9,8 +9,9 @@
 //! | [`set_policy`](Tfa::set_policy) | `PUT settings/tfaapp` | bearer token (admin) |
 //! | [`set_policy_with_link`](Tfa::set_policy_with_link) | `PUT settings/tfaappwithlink` | bearer token (admin) |
 //! | [`confirm`](Tfa::confirm) | `GET settings/tfaapp/confirm` | bearer token |
-//! | [`setup`](Tfa::setup) / [`setup_with`](Tfa::setup_with) | `GET settings/tfaapp/setup` | bearer token / confirm ticket |
-//! | [`validate`](Tfa::validate) / [`validate_with`](Tfa::validate_with) | `POST settings/tfaapp/validate` | bearer token / confirm ticket |
+//! | [`setup`](Tfa::setup) / [`setup_with`](Tfa::setup_with) | `GET settings/tfaapp/confirm`, then `GET settings/tfaapp/setup` / only the latter | bearer token (for the caller's own ticket) / confirm ticket |
+//! | [`validate`](Tfa::validate) / [`validate_with`](Tfa::validate_with) | `GET settings/tfaapp/confirm`, then `POST settings/tfaapp/validate` / only the latter | bearer token (for the caller's own ticket) / confirm ticket |
+//! | [`link`](Tfa::link) | confirm, setup, validate, `GET settings/tfaappcodes` | bearer token |
 //! | [`backup_codes`](Tfa::backup_codes) | `GET settings/tfaappcodes` | bearer token |
 //! | [`regenerate_backup_codes`](Tfa::regenerate_backup_codes) | `PUT settings/tfaappnewcodes` | bearer token |
 //! | [`unlink_self`](Tfa::unlink_self) / [`unlink_user`](Tfa::unlink_user) | `PUT settings/tfaappnewapp` | bearer token |
@@ -23,9 +24,11 @@ use crate::client::Client;
 use crate::code::normalize_code;
 use crate::confirm::{confirm_key_cookie, find_cookie, ConfirmTicket};
 use crate::error::{Error, Result};
+use crate::link::{already_linked, OwnCredential};
 use crate::models::{
     BackupCode, ConfirmData, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType, Validation,
 };
+use crate::redact::Redactions;
 use crate::request::{Credential, Endpoint, Reply, Request, Shape};
 use crate::secret::Secret;
 
@@ -35,7 +38,7 @@ const AUTH_COOKIE: &str = "asc_auth_key";
 /// Handler for the TFA settings endpoints; see [`Client::tfa`].
 #[derive(Debug, Clone, Copy)]
 pub struct Tfa<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 #[derive(Serialize)]
@@ -203,19 +206,23 @@ impl<'c> Tfa<'c> {
         Ok(Some(data))
     }
 
-    /// Gets the setup code with the bearer token (`GET settings/tfaapp/setup`), as the seed
-    /// page does.
+    /// Gets the setup code (`GET settings/tfaapp/setup`) for the signed-in caller, with just the
+    /// bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then setup
+    /// with that ticket, as a real portal requires. Two requests; use
+    /// [`setup_with`](Self::setup_with) with a ticket you already hold.
     ///
-    /// A real portal guards setup with a confirm ticket and may refuse a bearer token (`401`
-    /// or `403`); use [`setup_with`](Self::setup_with) for a real portal. Changes nothing: the
-    /// same secret comes back until the app is linked.
+    /// A server that has no usable `tfaapp/confirm` (it answers `404`, `405` or `501`, or not
+    /// with confirm data) gets the setup request with the bearer token instead, as the
+    /// documentation page shows. Changes nothing: the same secret comes back until the app is
+    /// linked.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) or
-    /// [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) when the portal wants a ticket;
-    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the app method is off or
-    /// the caller already linked an app.
+    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
+    /// apply to the caller (`tfaapp/confirm` answered `null`);
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the caller already
+    /// linked an app, the portal wants SMS, or the app method is off;
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token.
     ///
     /// ```no_run
     /// # let client = docspace_tfa::Client::from_env()?;
@@ -224,7 +231,13 @@ impl<'c> Tfa<'c> {
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn setup(&self) -> Result<SetupCode> {
-        self.setup_as(Credential::Bearer)
+        let credential = self.own_credential()?;
+        if let OwnCredential::Ticket(t) = &credential {
+            if t.is_tfa_auth() {
+                return Err(already_linked());
+            }
+        }
+        self.setup_as(credential.as_credential())
     }
 
     /// Gets the setup code with a confirm ticket (`GET settings/tfaapp/setup`, header
@@ -250,7 +263,7 @@ impl<'c> Tfa<'c> {
         self.setup_as(Credential::Ticket(ticket))
     }
 
-    fn setup_as(&self, credential: Credential<'_>) -> Result<SetupCode> {
+    pub(crate) fn setup_as(&self, credential: Credential<'_>) -> Result<SetupCode> {
         let reply = self.client.send(Request::new(
             Method::GET,
             "settings/tfaapp/setup",
@@ -259,17 +272,26 @@ impl<'c> Tfa<'c> {
         reply.decode("setup code", Shape::Object)
     }
 
-    /// Validates a code with the bearer token (`POST settings/tfaapp/validate`), as the seed
-    /// page does. A real portal wants a ticket: see [`validate_with`](Self::validate_with).
+    /// Validates a code (`POST settings/tfaapp/validate`) for the signed-in caller, with just
+    /// the bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then
+    /// validate with that ticket (and without the token). Falls back to the bearer token on a
+    /// server without a usable `tfaapp/confirm`, as [`setup`](Self::setup) does.
     ///
     /// The code is normalized first ([`normalize_code`](crate::normalize_code)); an impossible
     /// code is refused before any request. Never retried: every call spends an attempt.
     ///
     /// # Errors
     ///
-    /// As for [`validate_with`](Self::validate_with).
+    /// As for [`validate_with`](Self::validate_with), and
+    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
+    /// apply to the caller.
     pub fn validate(&self, code: &str) -> Result<Validation> {
-        self.validate_as(Credential::Bearer, code)
+        let normalized = normalize_code(code)?;
+        // An error of the confirm request must not echo the code either.
+        let credential = self
+            .own_credential()
+            .map_err(|e| Redactions::values([normalized]).error(e))?;
+        self.validate_as(credential.as_credential(), code)
     }
 
     /// Validates a code with a confirm ticket (`POST settings/tfaapp/validate`, body
@@ -311,7 +333,7 @@ impl<'c> Tfa<'c> {
         self.validate_as(Credential::Ticket(ticket), code)
     }
 
-    fn validate_as(&self, credential: Credential<'_>, code: &str) -> Result<Validation> {
+    pub(crate) fn validate_as(&self, credential: Credential<'_>, code: &str) -> Result<Validation> {
         let code = normalize_code(code)?;
         let reply = self.client.send(
             Request::new(Method::POST, "settings/tfaapp/validate", credential)

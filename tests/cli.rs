@@ -1243,7 +1243,7 @@ fn link_with_token_that_links_nothing_is_not_available() {
     let r = finish(child, &p.code());
     let e = r.error(5, "not_available", None);
     assert!(
-        e["message"].as_str().unwrap().contains("did not link"),
+        e["message"].as_str().unwrap().contains("linked nothing"),
         "{e}"
     );
     assert_eq!(p.emu.request_count("POST", "settings/tfaapp/validate"), 2);
@@ -1281,5 +1281,5 @@ fn link_with_token_that_links_nothing_is_not_available() {
     let r = finish(child, &p.code());
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(!r.stdout.contains("linked:"), "{}", r.stdout);
-    assert!(r.stderr.contains("did not link"), "{}", r.stderr);
+    assert!(r.stderr.contains("linked nothing"), "{}", r.stderr);
 }

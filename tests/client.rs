@@ -465,7 +465,7 @@ fn envelope_without_response_key_is_null() {
         .mock("GET", "/api/2.0/settings/tfaapp/confirm")
         .with_header("content-type", JSON)
         .with_body(null_envelope("GET", "settings/tfaapp/confirm"))
-        .expect(1)
+        .expect(2)
         .create();
     // A value that must be there but is null is a decode error, not a default.
     let setup = server
@@ -476,7 +476,12 @@ fn envelope_without_response_key_is_null() {
         .create();
     let client = client(&server);
     assert_eq!(client.tfa().confirm().unwrap(), None);
+    // `null` confirm data: TFA does not apply, and setup is not even sent.
     let err = client.tfa().setup().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TfaNotApplicable);
+    assert!(err.to_string().contains("does not apply"), "{err}");
+    let ticket = docspace_tfa::ConfirmTicket::new("TfaActivation", "u-1", "1.k").unwrap();
+    let err = client.tfa().setup_with(&ticket).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("setup code"), "{err}");
     confirm.assert();

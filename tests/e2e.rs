@@ -179,9 +179,27 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
         .filter(|r| r.is("POST", "settings/tfaapp/validate"))
         .collect();
     assert_eq!(validate.len(), 1);
-    assert!(validate[0].has_authorization() && validate[0].confirm().is_none());
+    // The portal has `tfaapp/confirm`, so the crate sends its own ticket even here.
+    assert!(!validate[0].has_authorization() && validate[0].confirm().is_some());
     assert_eq!(validate[0].body().expect("body")["session"], false);
     assert_eq!(portal.request_count("GET", "settings/tfaapp/setup"), 2);
+    assert_eq!(portal.request_count("GET", "settings/tfaapp/confirm"), 3);
+    // And the lenient mode takes the documentation's bearer-only request as it is.
+    let token = format!("Bearer {}", portal.issue_api_key(&id)?.expose());
+    let (status, body) = raw(
+        &portal,
+        "GET",
+        "settings/tfaapp/setup",
+        &[("Authorization", &token)],
+        None,
+    );
+    // The app is linked now: "not available", as 3.5+ servers say it (a 403 whose
+    // InvalidOperationException carries the TfaAppNotAvailable text), not a framework refusal.
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("System.InvalidOperationException"),
+        "not the server's not-available body: {body}"
+    );
     Ok(())
 }
 
@@ -189,27 +207,42 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
 fn a_real_portal_refuses_the_bearer_token_on_setup_and_validate() -> TestResult {
     let portal = portal();
     let id = portal.add_user(NewUser::new("john.doe@example.com", PASSWORD))?;
-    let client = client_for(&portal, &id);
+    let key = portal.issue_api_key(&id)?;
+    let bearer = format!("Bearer {}", key.expose());
 
-    let err = client.tfa().setup().unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
-    );
-    assert_eq!(
-        err.server_message(),
+    // The documentation page's requests as they are: 403, empty body.
+    let (status, body) = raw(
+        &portal,
+        "GET",
+        "settings/tfaapp/setup",
+        &[("Authorization", &bearer)],
         None,
-        "a framework refusal has no body"
     );
-    let err = client.tfa().validate("123456").unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
+    assert_eq!((status, body.as_str()), (403, ""));
+    let (status, body) = raw(
+        &portal,
+        "POST",
+        "settings/tfaapp/validate",
+        &[("Authorization", &bearer)],
+        Some(r#"{"code":"123456","session":false}"#),
     );
+    assert_eq!((status, body.as_str()), (403, ""));
     // Nothing at all: 401, empty body.
     let (status, body) = raw(&portal, "GET", "settings/tfaapp/setup", &[], None);
     assert_eq!((status, body.as_str()), (401, ""));
     assert!(!portal.user_state(&id).expect("user").linked);
+
+    // The crate's `setup()` with the same token fetches its own ticket first, and works.
+    let client = client_for(&portal, &id);
+    portal.clear_requests();
+    let setup = client.tfa().setup()?;
+    assert_eq!(setup.account, "john.doe@example.com");
+    let sent = portal.requests();
+    let setup_req = sent
+        .iter()
+        .find(|r| r.is("GET", "settings/tfaapp/setup"))
+        .expect("setup sent");
+    assert!(!setup_req.has_authorization() && setup_req.confirm().is_some());
     Ok(())
 }
 

@@ -102,7 +102,9 @@ fn connection_refused_is_a_network_error_for_reads_and_writes() {
             .starts_with("GET settings/tfaapp: network error"),
         "{err}"
     );
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
 }
 
@@ -110,13 +112,17 @@ fn connection_refused_is_a_network_error_for_reads_and_writes() {
 fn connection_closed_before_the_status_line_is_retried_for_a_get_only() {
     let server = FaultServer::always(|| Action::Close);
     let client = faulty_client(&server);
-    let (err, _) = within(retried_budget(), || expect_err(client.tfa().setup()));
+    let (err, _) = within(retried_budget(), || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(server.requests(), 3, "a GET is tried three times");
 
     let server = FaultServer::always(|| Action::Close);
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(server.requests(), 1, "a POST is sent once");
 }
@@ -127,13 +133,17 @@ fn connection_reset_mid_headers_is_retried_for_a_get_only() {
     let p = partial.clone();
     let server = FaultServer::always(move || Action::WriteThenReset(p.clone()));
     let client = faulty_client(&server);
-    let (err, _) = within(retried_budget(), || expect_err(client.tfa().setup()));
+    let (err, _) = within(retried_budget(), || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(server.requests(), 3);
 
     let server = FaultServer::always(move || Action::WriteThenReset(partial.clone()));
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(server.requests(), 1);
 }
@@ -148,7 +158,7 @@ fn content_length_larger_than_the_body_is_a_network_error_not_retried() {
         )
     });
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     // The status line arrived: a broken body is not "before a response", so not retried.
     assert_eq!(server.requests(), 1);
@@ -158,14 +168,16 @@ fn content_length_larger_than_the_body_is_a_network_error_not_retried() {
 fn stall_before_the_headers_times_out_within_the_deadline() {
     let server = FaultServer::always(|| Action::WriteThenStall(Vec::new(), STALL));
     let client = faulty_client(&server);
-    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.is_timeout());
     assert!(err.to_string().contains("timed out"), "{err}");
     assert_eq!(server.requests(), 1, "a timeout is not retried");
     assert!(took < STALL, "{took:?}");
 
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_eq!(server.requests(), 2);
 }
@@ -181,7 +193,7 @@ fn stall_mid_body_times_out_within_the_deadline() {
         )
     });
     let client = faulty_client(&server);
-    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_eq!(server.requests(), 1);
     assert!(took < STALL, "{took:?}");
@@ -219,7 +231,9 @@ fn html_502_from_a_proxy_is_a_server_error_retried_for_a_get_only() {
     };
     let server = FaultServer::always(page);
     let client = faulty_client(&server);
-    let (err, _) = within(retried_budget(), || expect_err(client.tfa().setup()));
+    let (err, _) = within(retried_budget(), || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.kind(), ErrorKind::Server, "{err}");
     assert_eq!(err.status(), Some(502));
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
@@ -228,7 +242,9 @@ fn html_502_from_a_proxy_is_a_server_error_retried_for_a_get_only() {
 
     let server = FaultServer::always(page);
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Server, "{err}");
     assert_eq!(server.requests(), 1);
 }
@@ -256,7 +272,7 @@ fn unavailable_503() -> Vec<u8> {
 fn a_503_then_200_is_retried_for_a_get() {
     let server = first_then(unavailable_503(), json_200(&setup_json()));
     let client = faulty_client(&server);
-    let (setup, _) = within(retried_budget(), || client.tfa().setup());
+    let (setup, _) = within(retried_budget(), || client.tfa().setup_with(&ticket()));
     let setup = setup.expect("the retry succeeds");
     assert_eq!(setup.account, ACCOUNT);
     assert_eq!(server.requests(), 2);
@@ -267,7 +283,9 @@ fn a_503_then_200_is_retried_for_a_get() {
 fn a_503_then_200_is_not_retried_for_a_post() {
     let server = first_then(unavailable_503(), json_200(r#"{"response":true}"#));
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, _) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::Server, "{err}");
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.requests(), 1);
@@ -281,7 +299,7 @@ fn a_504_then_200_is_retried_for_a_get() {
         json_200(&setup_json()),
     );
     let client = faulty_client(&server);
-    let (setup, _) = within(retried_budget(), || client.tfa().setup());
+    let (setup, _) = within(retried_budget(), || client.tfa().setup_with(&ticket()));
     assert!(setup.is_ok(), "{setup:?}");
     assert_eq!(server.requests(), 2);
 }
@@ -296,7 +314,7 @@ fn a_500_is_not_retried_even_for_a_get() {
         ))
     });
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Server, "{err}");
     assert_eq!(server.requests(), 1);
 }
@@ -315,7 +333,7 @@ fn retries_stop_at_the_attempt_limit_and_the_time_budget() {
             .max_elapsed(Duration::from_millis(300)),
     );
     let (err, _) = within(Duration::from_millis(300) + TIMEOUT, || {
-        expect_err(client.tfa().setup())
+        expect_err(client.tfa().setup_with(&ticket()))
     });
     assert_eq!(err.status(), Some(503));
     assert!(
@@ -333,7 +351,9 @@ fn retries_stop_at_the_attempt_limit_and_the_time_budget() {
             .initial_backoff(Duration::from_millis(5))
             .max_backoff(Duration::from_millis(10)),
     );
-    let (err, _) = within(TIMEOUT * 5, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT * 5, || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.requests(), 5);
 }
@@ -342,7 +362,7 @@ fn retries_stop_at_the_attempt_limit_and_the_time_budget() {
 fn retry_policy_none_sends_a_get_once() {
     let server = FaultServer::always(|| Action::Write(unavailable_503()));
     let client = client_with(&server.url(), RetryPolicy::none());
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.requests(), 1);
 }
@@ -359,7 +379,7 @@ fn a_429_with_retry_after_is_honoured() {
     );
     let client = faulty_client(&server);
     let (setup, took) = within(Duration::from_secs(1) + TIMEOUT * 2, || {
-        client.tfa().setup()
+        client.tfa().setup_with(&ticket())
     });
     assert!(setup.is_ok(), "{setup:?}");
     assert!(
@@ -379,7 +399,7 @@ fn a_429_asking_for_more_than_the_cap_is_returned_at_once() {
         ))
     });
     let client = faulty_client(&server);
-    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert!(err.is_rate_limited());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
@@ -397,7 +417,9 @@ fn a_429_is_never_retried_for_a_post() {
         ))
     });
     let client = faulty_client(&server);
-    let (err, took) = within(TIMEOUT, || expect_err(client.tfa().validate("123456")));
+    let (err, took) = within(TIMEOUT, || {
+        expect_err(client.tfa().validate_with(&ticket(), "123456"))
+    });
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(server.requests(), 1);
@@ -409,7 +431,7 @@ fn empty_401_and_403_are_unauthorized_and_forbidden_and_not_retried() {
     for (status, kind) in [(401, ErrorKind::Unauthorized), (403, ErrorKind::Forbidden)] {
         let server = FaultServer::always(move || Action::Write(http(status, &[], b"")));
         let client = faulty_client(&server);
-        let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+        let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
         assert_eq!(err.kind(), kind, "{err}");
         assert_eq!(err.status(), Some(status));
         assert!(err.to_string().contains("(empty body)"), "{err}");
@@ -424,7 +446,7 @@ fn empty_401_and_403_are_unauthorized_and_forbidden_and_not_retried() {
 fn a_204_where_json_was_expected_is_a_decode_error() {
     let server = FaultServer::always(|| Action::Write(http(204, &[], b"")));
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("no value"), "{err}");
     assert_eq!(server.requests(), 1);
@@ -440,7 +462,7 @@ fn an_html_page_with_status_200_is_a_decode_error() {
         ))
     });
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("<!DOCTYPE html>"), "{err}");
     assert_eq!(server.requests(), 1);
@@ -455,7 +477,7 @@ fn invalid_utf8_is_a_decode_error_with_a_bounded_snippet() {
         Action::Write(http(200, &[("Content-Type", "application/json")], &body))
     });
     let client = faulty_client(&server);
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("UTF-8"), "{err}");
     assert!(err.to_string().chars().count() < 600, "bounded: {err}");
@@ -475,7 +497,7 @@ fn a_body_over_the_limit_is_an_error_not_an_allocation() {
         .retry(quick_retries())
         .build()
         .unwrap();
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
     assert!(err.to_string().contains("1024 bytes"), "{err}");
     assert_eq!(server.requests(), 1);
@@ -501,7 +523,9 @@ fn an_endless_body_without_length_stops_at_the_limit() {
         .retry(quick_retries())
         .build()
         .unwrap();
-    let (err, _) = within(Duration::from_secs(1), || expect_err(client.tfa().setup()));
+    let (err, _) = within(Duration::from_secs(1), || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
     assert_eq!(server.requests(), 1);
 }
@@ -521,7 +545,7 @@ fn an_error_page_over_the_limit_keeps_its_status_and_is_retried() {
         .retry(quick_retries())
         .build()
         .unwrap();
-    let (setup, _) = within(retried_budget(), || client.tfa().setup());
+    let (setup, _) = within(retried_budget(), || client.tfa().setup_with(&ticket()));
     assert!(setup.is_ok(), "{setup:?}");
     assert_eq!(server.requests(), 2);
 
@@ -536,7 +560,7 @@ fn an_error_page_over_the_limit_keeps_its_status_and_is_retried() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup()));
+    let (err, _) = within(TIMEOUT, || expect_err(client.tfa().setup_with(&ticket())));
     assert_eq!(err.kind(), ErrorKind::Server, "{err}");
     assert_eq!(err.status(), Some(502));
     assert!(
@@ -559,7 +583,9 @@ fn the_default_limit_is_four_mib() {
         .token(TOKEN)
         .build()
         .unwrap();
-    let (err, _) = within(Duration::from_secs(3), || expect_err(client.tfa().setup()));
+    let (err, _) = within(Duration::from_secs(3), || {
+        expect_err(client.tfa().setup_with(&ticket()))
+    });
     assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
 }
 
@@ -580,7 +606,7 @@ fn a_302_to_another_host_is_an_error_and_no_credential_leaves_the_origin() {
     let calls: Vec<(&str, Call)> = vec![
         (
             "bearer GET",
-            Box::new(|| client.tfa().setup().map(|s| s.account)),
+            Box::new(|| client.tfa().methods().map(|m| m.len().to_string())),
         ),
         (
             "ticket GET",
@@ -659,11 +685,7 @@ type Spending<'a> = (
 
 fn spending_calls<'a>(ticket: &'a ConfirmTicket) -> Vec<Spending<'a>> {
     vec![
-        (
-            "validate",
-            VALIDATE,
-            Box::new(|c: &Client| c.tfa().validate("123456").map(drop)),
-        ),
+        // `validate` is `confirm` (a GET) and then `validate_with`, below.
         (
             "validate_with",
             VALIDATE,

@@ -39,6 +39,7 @@
 //! short: no SMS codes, no e-mail, no quotas or payments, no other API; one portal per
 //! emulator; state in memory only.
 
+mod faults;
 mod handlers;
 mod log;
 mod qr;
@@ -58,6 +59,7 @@ use crate::models::{BackupCode, TfaPolicy, TfaType};
 use crate::secret::Secret;
 use crate::totp::{Totp, TotpKey};
 
+pub use self::faults::Fault;
 pub use self::log::{LoggedConfirm, LoggedRequest};
 use self::server::{lock, Shared};
 use self::state::{random_guid, AttemptCounter, Config, PolicyLists, State, User};
@@ -101,6 +103,7 @@ pub struct EmulatorBuilder {
     config: Config,
     app_enabled: bool,
     time: Option<u64>,
+    extras: faults::Extras,
 }
 
 impl Default for EmulatorBuilder {
@@ -109,6 +112,7 @@ impl Default for EmulatorBuilder {
             config: Config::default(),
             app_enabled: true,
             time: None,
+            extras: faults::Extras::default(),
         }
     }
 }
@@ -250,7 +254,7 @@ impl EmulatorBuilder {
         }
         self.config.tenant_domain = tenant_domain.clone();
         let io_err = |what: &str, e: String| Error::io(what.to_owned(), std::io::Error::other(e));
-        let server = tiny_http::Server::http("127.0.0.1:0")
+        let server = tiny_http::Server::http(("127.0.0.1", self.extras.port))
             .map_err(|e| io_err("start the DocSpace emulator", e.to_string()))?;
         let port = server
             .server_addr()
@@ -265,6 +269,7 @@ impl EmulatorBuilder {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             log: Mutex::new(Vec::new()),
+            faults: Mutex::new(faults::Faults::new(self.extras.faults)),
             base_url,
             tenant_domain,
         });

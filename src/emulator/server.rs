@@ -15,6 +15,7 @@ const MAX_BODY: u64 = 1024 * 1024;
 pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) log: Mutex<Vec<LoggedRequest>>,
+    pub(crate) faults: Mutex<super::faults::Faults>,
     pub(crate) base_url: String,
     pub(crate) tenant_domain: String,
 }
@@ -54,11 +55,14 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         .read_to_end(&mut body);
     let creds = Creds::from_headers(&headers);
     let api_path = strip_api_prefix(path);
-    let out = match (api_path, read) {
-        (_, Err(_)) => empty(400),
-        (_, Ok(_)) if body.len() as u64 > MAX_BODY => empty(413),
-        (None, Ok(_)) => empty(404),
-        (Some(api_path), Ok(_)) => {
+    let fault = api_path.and_then(|p| lock(&shared.faults).take(&method, p));
+    let out = match (api_path, read, fault) {
+        (_, Err(_), _) => empty(400),
+        (_, Ok(_), _) if body.len() as u64 > MAX_BODY => empty(413),
+        (None, Ok(_), _) => empty(404),
+        // Fault injection (`faults.rs`): a matching rule answers instead of the handler.
+        (Some(_), Ok(_), Some(status)) => empty(status),
+        (Some(api_path), Ok(_), None) => {
             let ctx = Context {
                 base_url: &shared.base_url,
                 tenant_domain: &shared.tenant_domain,

@@ -70,8 +70,10 @@
 //! checked before use, nothing was sent), and of kind [`Io`](crate::ErrorKind::Io) when the
 //! image cannot be written.
 
+mod clock;
 mod code;
 mod key;
+mod login;
 mod otpauth;
 mod private_file;
 mod qr;
@@ -80,6 +82,7 @@ mod setup;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use clock::{Clock, SystemClock, SEND_MARGIN_SECONDS};
 pub use code::{hotp, Totp, MAX_DIGITS, MAX_WINDOW_STEPS, MIN_DIGITS};
 pub use key::TotpKey;
 pub use otpauth::OtpAuthUri;

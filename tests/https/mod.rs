@@ -16,7 +16,7 @@ const SERVER_KEY: &[u8] = include_bytes!("../data/tls/server.key");
 pub const SELF_SIGNED_PEM: &[u8] = include_bytes!("../data/tls/selfsigned.pem");
 const SELF_SIGNED_KEY: &[u8] = include_bytes!("../data/tls/selfsigned.key");
 
-/// A realistic `GET settings/tfaapp` answer (docs/docspace-api.md).
+/// A realistic `GET settings/tfaapp` answer (docs/server.md).
 pub const SETTINGS_BODY: &str = r#"{"response":[{"id":"sms","title":"SMS","enabled":false,"available":false,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]},{"id":"app","title":"Authenticator app","enabled":true,"available":true,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]}],"count":2,"links":[{"href":"https://127.0.0.1/api/2.0/settings/tfaapp","action":"GET"}],"status":0,"statusCode":200}"#;
 
 /// Which certificate the server shows.

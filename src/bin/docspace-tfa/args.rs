@@ -22,8 +22,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command accepts, before or after the subcommand.
+/// Options every command accepts, before or after the subcommand. In a subcommand's help they
+/// come after its own options, under their own heading; `code` (offline) hides the network ones
+/// (see `main.rs`).
 #[derive(Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Portal base URL, such as https://portal.example.com [env: DOCSPACE_URL]
     #[arg(long, global = true, value_name = "URL")]
@@ -113,8 +116,13 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         user: String,
         /// Finish a TFA login with this code in one call
-        #[arg(long, value_name = "CODE")]
+        #[arg(long, value_name = "CODE", conflicts_with = "totp_key_file")]
         code: Option<String>,
+        /// Compute the code from the account's TOTP key in this file (or env
+        /// DOCSPACE_TOTP_KEY), at the moment of the call; waits for the next 30-second step
+        /// when fewer than 3 seconds are left
+        #[arg(long, value_name = "PATH")]
+        totp_key_file: Option<PathBuf>,
         /// Read the password from the first line of stdin
         #[arg(long)]
         password_stdin: bool,
@@ -140,14 +148,18 @@ pub enum Command {
     },
     /// The whole linking flow: ticket, setup, code, validation, backup codes
     ///
-    /// With a bearer token: confirm, setup with that ticket, validate, codes. With --user
-    /// (password as for login): login, setup with the login's ticket, authentication/{code},
-    /// codes with the new token. The code comes from --code, from --auto (computed from the
-    /// manual key), or from a prompt on stdin.
+    /// With a bearer token: confirm, setup with that ticket, validate, codes. With
+    /// --confirm-json: setup and validate with that ticket, codes with the session validate
+    /// opens. With --user (password as for login): login, setup with the login's ticket,
+    /// authentication/{code}, codes with the new token. The code comes from --code, from --auto
+    /// (computed from the manual key), or from a prompt on stdin.
     Link {
         /// Log in as this user (e-mail) instead of using a bearer token
-        #[arg(long, value_name = "EMAIL")]
+        #[arg(long, value_name = "EMAIL", conflicts_with = "confirm_json")]
         user: Option<String>,
+        /// Link with the ticket in the JSON output of `confirm` or `login` (`-` = stdin)
+        #[arg(long, value_name = "FILE")]
+        confirm_json: Option<PathBuf>,
         /// The code to finish with
         #[arg(long, value_name = "CODE", conflicts_with = "auto")]
         code: Option<String>,
@@ -161,6 +173,13 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
+    ///
+    /// Prints one JSON line, {"url", "users": [{"email", "password", "apiKey", "id", "linked",
+    /// "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
+    /// test runner that dies takes the emulator with it; --ignore-stdin to serve on).
+    #[cfg(feature = "emulator")]
+    Emulator(crate::emulator::EmulatorArgs),
 }
 
 /// `settings set`.
@@ -201,8 +220,17 @@ pub enum TypeArg {
 #[derive(Args)]
 pub struct TicketArgs {
     /// Confirm URL holding type and uid (use with --confirm-key)
-    #[arg(long, value_name = "URL", requires = "confirm_key")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "confirm_key",
+        conflicts_with = "confirm_json"
+    )]
     pub confirm: Option<String>,
+    /// Read the ticket from the JSON output of `confirm` or `login` (`-` = stdin):
+    /// confirmUrl and confirmKey (or url and cookieValue)
+    #[arg(long, value_name = "FILE")]
+    pub confirm_json: Option<PathBuf>,
     /// The confirm key for --confirm (from the environment: used only with --confirm)
     #[arg(
         long,

@@ -1,6 +1,5 @@
 //! The commands: each builds a client, calls the SDK and prints its result.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,10 +10,12 @@ use docspace_tfa::{
 };
 use serde_json::{json, Value};
 
-use crate::args::{Cli, Command, Global, SettingsAction, TicketArgs, TypeArg};
+use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
+use crate::link::{CodeSource, LinkFlow};
 use crate::output::{Failure, Out};
 use crate::secure_file;
 use crate::terminal::{clean, password_from_stdin};
+use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -24,26 +25,34 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
     match cli.command {
         Command::Code { key, at } => code(out, &key, at),
         Command::Setup { ticket, qr_png } => {
-            let ticket = ticket_from(&ticket)?;
+            let ticket = ticket::from_args(&ticket)?;
             check_writable(qr_png.as_deref())?;
             let client = client(&global, ticket.is_none())?;
             setup(out, &client, ticket.as_ref(), qr_png.as_deref())
         }
         Command::Validate { code, ticket } => {
             let code = normalize_code(&code)?;
-            let ticket = ticket_from(&ticket)?;
+            let ticket = ticket::from_args(&ticket)?;
             let client = client(&global, ticket.is_none())?;
             validate(out, &client, ticket.as_ref(), &code)
         }
         Command::Login {
             user,
             code,
+            totp_key_file,
             password_stdin,
         } => {
             let code = code.as_deref().map(normalize_code).transpose()?;
+            let key = match code {
+                Some(_) => None,
+                None => totp_key(totp_key_file.as_deref())?,
+            };
             let password = password(password_stdin, &global)?;
             let client = client(&global, false)?;
-            login(out, &client, &user, password, code.as_deref())
+            match key {
+                Some(key) => login_with_key(out, &client, &user, password, &key),
+                None => login(out, &client, &user, password, code.as_deref()),
+            }
         }
         Command::Confirm => confirm(out, &client(&global, true)?),
         Command::Settings { action: None } => settings(out, &client(&global, true)?),
@@ -74,8 +83,11 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             }
             unlink(out, &client(&global, true)?, user.as_deref())
         }
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => crate::emulator::run(args),
         Command::Link {
             user,
+            confirm_json,
             code,
             auto,
             qr_png,
@@ -94,12 +106,16 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                 qr_png: qr_png.as_deref(),
                 timeout: Duration::from_secs(global.timeout),
             };
-            match user {
-                Some(user) => {
+            match (user, confirm_json) {
+                (Some(user), _) => {
                     let password = password(password_stdin, &global)?;
                     flow.with_login(&client(&global, false)?, &user, password)
                 }
-                None => flow.with_token(&client(&global, true)?, None),
+                (None, Some(path)) => {
+                    let ticket = ticket::from_json_file(&path)?;
+                    flow.with_ticket(&client(&global, false)?, &ticket)
+                }
+                (None, None) => flow.with_token(&client(&global, true)?, None),
             }
         }
     }
@@ -199,17 +215,8 @@ fn password(from_stdin: bool, global: &Global) -> Result<Secret> {
         })
 }
 
-/// The ticket given by `--confirm URL --confirm-key KEY`, if any.
-fn ticket_from(args: &TicketArgs) -> Result<Option<ConfirmTicket>> {
-    match (&args.confirm, &args.confirm_key) {
-        (Some(url), Some(key)) => Ok(Some(ConfirmTicket::from_url(url, key.as_str())?)),
-        (Some(_), None) => Err(Failure::usage("--confirm needs --confirm-key")),
-        (None, _) => Ok(None),
-    }
-}
-
 /// Refuses a `--qr-png` path whose folder does not exist, before any request.
-fn check_writable(path: Option<&Path>) -> Result<()> {
+pub fn check_writable(path: Option<&Path>) -> Result<()> {
     if let Some(path) = path {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
         if dir.is_some_and(|d| !d.is_dir()) {
@@ -271,7 +278,7 @@ fn setup(
 }
 
 /// The human-readable setup: account, key, URI, where the PNG went, and a terminal QR code.
-fn print_setup(out: &Out, setup: &SetupCode, uri: &Secret, qr_png: Option<&Path>) {
+pub fn print_setup(out: &Out, setup: &SetupCode, uri: &Secret, qr_png: Option<&Path>) {
     out.field("account", &setup.account);
     out.field("manual key", setup.manual_entry_key.expose());
     out.field("otpauth URI", uri.expose());
@@ -365,6 +372,45 @@ fn login(
     Ok(())
 }
 
+/// The TOTP key for `login`: from `--totp-key-file`, or else `DOCSPACE_TOTP_KEY`.
+fn totp_key(file: Option<&Path>) -> Result<Option<TotpKey>> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read the TOTP key file {}: {e}",
+                path.display()
+            ))
+        })?,
+        None => match std::env::var("DOCSPACE_TOTP_KEY") {
+            Ok(v) if !v.trim().is_empty() => v,
+            _ => return Ok(None),
+        },
+    };
+    Ok(Some(TotpKey::from_base32(text.trim())?))
+}
+
+/// `login` with a stored key: the code computed at the call, never in a step's last seconds.
+fn login_with_key(
+    out: &Out,
+    client: &Client,
+    user: &str,
+    password: Secret,
+    key: &TotpKey,
+) -> Result<()> {
+    let session = client.auth().login_with_totp(user, password, key)?;
+    let value = json!({
+        "status": "authenticated",
+        "token": session.token.expose(),
+        "expires": session.expires,
+    });
+    if out.json {
+        out.json(&value);
+    } else {
+        print_object(out, &value);
+    }
+    Ok(())
+}
+
 /// Prints a flat JSON object as `key: value` lines (nulls skipped).
 fn print_object(out: &Out, value: &Value) {
     if let Value::Object(map) = value {
@@ -381,7 +427,11 @@ fn print_object(out: &Out, value: &Value) {
 fn confirm(out: &Out, client: &Client) -> Result<()> {
     let data = client.tfa().confirm()?;
     let value = match &data {
+        // `confirmUrl`/`confirmKey` as in `login`'s output; `url`, `cookieName` and
+        // `cookieValue` (the server's names) stay as aliases.
         Some(d) => json!({
+            "confirmUrl": d.url,
+            "confirmKey": d.cookie_value.as_ref().map(Secret::expose),
             "url": d.url,
             "cookieName": d.cookie_name,
             "cookieValue": d.cookie_value.as_ref().map(Secret::expose),
@@ -390,10 +440,13 @@ fn confirm(out: &Out, client: &Client) -> Result<()> {
     };
     if out.json {
         out.json(&value);
-    } else if data.is_none() {
-        out.line("TFA does not apply to this user");
+    } else if let Some(d) = &data {
+        out.field("confirmUrl", &d.url);
+        if let Some(key) = &d.cookie_value {
+            out.field("confirmKey", key.expose());
+        }
     } else {
-        print_object(out, &value);
+        out.line("TFA does not apply to this user");
     }
     Ok(())
 }
@@ -505,175 +558,6 @@ fn unlink(out: &Out, client: &Client, user: Option<&str>) -> Result<()> {
         out.field("unlinked; link a new app at", url);
     }
     Ok(())
-}
-
-/// Where `link` gets its code.
-enum CodeSource {
-    Given(String),
-    Auto,
-    Prompt,
-}
-
-/// The `link` command.
-struct LinkFlow<'a> {
-    out: &'a Out,
-    source: CodeSource,
-    qr_png: Option<&'a Path>,
-    /// `--timeout`: after a prompt, the rest of the command gets it afresh (the person's
-    /// typing does not count against it).
-    timeout: Duration,
-}
-
-impl LinkFlow<'_> {
-    /// The client for the calls after the code was obtained: with a fresh deadline when the
-    /// code came from a prompt.
-    fn after_code(&self, client: &Client) -> Client {
-        match self.source {
-            CodeSource::Prompt => client.with_deadline(Instant::now() + self.timeout),
-            _ => client.clone(),
-        }
-    }
-
-    /// With a bearer token: confirm → setup(ticket) → code → validate(ticket) → codes.
-    /// `session` is the token of a login that led here, to hand back in the result.
-    fn with_token(&self, client: &Client, session: Option<&Secret>) -> Result<()> {
-        let data = client.tfa().confirm()?.ok_or_else(|| {
-            Failure::not_available("TFA by authenticator app does not apply to this user")
-        })?;
-        let ticket = ConfirmTicket::from_confirm_data(&data).map_err(|_| {
-            Failure::not_available(
-                "the portal gave no authenticator-app confirm key (is the SMS method on?)",
-            )
-        })?;
-        if ticket.is_tfa_auth() {
-            // The portal offers a code check, not an activation: an app is linked already.
-            return Err(Failure::not_available(
-                "an authenticator app is already linked to this user",
-            ));
-        }
-        let setup = self.show_setup(client, &ticket)?;
-        let code = self.code(&setup)?;
-        let client = &self.after_code(client);
-        let validation = client.tfa().validate_with(&ticket, &code)?;
-        if !validation.first_activation {
-            // The code was accepted, but nothing was linked by it: the portal's app method
-            // was switched off meanwhile (the server then checks nothing), or an app was
-            // linked by another call since the confirm data was read.
-            return Err(Failure::not_available(
-                "the portal accepted the code but did not link the app: the authenticator-app \
-                 method is off, or an app was already linked",
-            ));
-        }
-        let codes = client.tfa().backup_codes()?;
-        self.finish(&setup, &codes, session)
-    }
-
-    /// With a user: login → setup(ticket) → code → authentication/{code} → codes.
-    fn with_login(&self, client: &Client, user: &str, password: Secret) -> Result<()> {
-        match client.auth().login(user, password.clone())? {
-            LoginOutcome::TfaActivationRequired { ticket, .. } => {
-                let setup = self.show_setup(client, &ticket)?;
-                let code = self.code(&setup)?;
-                let client = &self.after_code(client);
-                let session = client.auth().login_with_code(user, password, &code)?;
-                let client = client.with_token(session.token.clone());
-                let codes = client.tfa().backup_codes()?;
-                self.finish(&setup, &codes, Some(&session.token))
-            }
-            LoginOutcome::Authenticated(session) => {
-                // TFA is not mandatory for this user: link through the token instead, and
-                // hand the token back as the TFA login would.
-                let client = client.with_token(session.token.clone());
-                self.with_token(&client, Some(&session.token))
-            }
-            LoginOutcome::TfaCodeRequired { .. } => Err(Failure::not_available(
-                "an authenticator app is already linked to this user",
-            )),
-            LoginOutcome::SmsRequired { .. } => Err(Failure::not_available(
-                "the portal asks for an SMS code, not an authenticator app",
-            )),
-            _ => Err(Failure::not_available(
-                "the portal asked for an unknown second factor",
-            )),
-        }
-    }
-
-    fn show_setup(&self, client: &Client, ticket: &ConfirmTicket) -> Result<SetupCode> {
-        let setup = client.tfa().setup_with(ticket)?;
-        if let Some(path) = self.qr_png {
-            setup.save_qr_png(path).map_err(Failure::from_server)?;
-        }
-        if !self.out.json {
-            let uri = setup
-                .otpauth_uri_text(client.base_url())
-                .map_err(Failure::from_server)?;
-            print_setup(self.out, &setup, &uri, self.qr_png);
-        } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
-            // stdout is reserved for the one JSON document; the person typing the code still
-            // needs the key. Only for a person: not into a log file or a CI job's output.
-            eprintln!("account: {}", clean(&setup.account));
-            eprintln!("manual key: {}", setup.manual_entry_key.expose());
-        }
-        Ok(setup)
-    }
-
-    fn code(&self, setup: &SetupCode) -> Result<String> {
-        match &self.source {
-            CodeSource::Given(c) => Ok(c.clone()),
-            CodeSource::Auto => {
-                let key = setup.totp_key().map_err(Failure::from_server)?;
-                let code = Totp::docspace().code_now(&key);
-                if !self.out.json {
-                    self.out.field("code", code.expose());
-                }
-                Ok(code.expose().to_owned())
-            }
-            CodeSource::Prompt => prompt_code(),
-        }
-    }
-
-    fn finish(
-        &self,
-        setup: &SetupCode,
-        codes: &[BackupCode],
-        token: Option<&Secret>,
-    ) -> Result<()> {
-        let backup: Vec<&str> = codes.iter().map(|c| c.code.expose()).collect();
-        if self.out.json {
-            let mut value = json!({
-                "account": setup.account,
-                "manualEntryKey": setup.manual_entry_key.expose(),
-                "backupCodes": backup,
-            });
-            if let (Some(t), Value::Object(map)) = (token, &mut value) {
-                map.insert("token".into(), Value::String(t.expose().to_owned()));
-            }
-            self.out.json(&value);
-        } else {
-            self.out
-                .line("linked: the authenticator app is now required at login");
-            self.out.field("backup codes", backup.join(" "));
-            if let Some(t) = token {
-                self.out.field("token", t.expose());
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Asks for the code on stderr and reads it from stdin.
-fn prompt_code() -> Result<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Code from the authenticator app: ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::usage(format!("cannot read the code from stdin: {e}")))?;
-    Ok(normalize_code(&line)?)
 }
 
 /// A member or group id must be a GUID (`66faa6e4-f133-11ea-b126-00ffeec8b4ef`); anything

@@ -3,9 +3,13 @@
 
 mod args;
 mod commands;
+#[cfg(feature = "emulator")]
+mod emulator;
+mod link;
 mod output;
 mod secure_file;
 mod terminal;
+mod ticket;
 
 use std::process::ExitCode;
 
@@ -18,11 +22,11 @@ use crate::output::{Failure, Out};
 
 fn main() -> ExitCode {
     let json = std::env::args_os().any(|a| a == "--json");
-    let parsed = Cli::command().try_get_matches().and_then(|m| {
+    let parsed = command().try_get_matches().and_then(|m| {
         // Not `from_arg_matches_mut`: it takes the values out, and with them their source.
         Cli::from_arg_matches(&m)
             .map(|cli| (cli, m))
-            .map_err(|e| e.format(&mut Cli::command()))
+            .map_err(|e| e.format(&mut command()))
     });
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -37,6 +41,28 @@ fn main() -> ExitCode {
             ExitCode::from(f.exit)
         }
     }
+}
+
+/// The command line's definition. `code` and `emulator` work offline: their help leaves out
+/// the global options that only concern the network (every global option but `--json`).
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    for offline in ["code", "emulator"] {
+        if cmd.find_subcommand(offline).is_none() {
+            continue; // `emulator` without the feature
+        }
+        cmd = cmd.mut_subcommand(offline, |sub| {
+            sub.mut_args(|arg| {
+                if arg.is_global_set() && arg.get_id() != "json" {
+                    arg.hide(true)
+                } else {
+                    arg
+                }
+            })
+        });
+    }
+    cmd
 }
 
 /// A `--confirm-key` typed on the command line without `--confirm` is a mistake (the key

@@ -65,6 +65,7 @@ impl From<Error> for Failure {
             ErrorKind::Forbidden => ("forbidden", 4),
             ErrorKind::NotAvailable => ("not_available", 5),
             ErrorKind::RateLimited => ("rate_limited", 6),
+            ErrorKind::TfaNotApplicable => ("tfa_not_applicable", 7),
             ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Redirect => ("network", 1),
             ErrorKind::Decode | ErrorKind::ResponseTooLarge => ("decode", 1),
             // A local file could not be written: the user's path is at fault.

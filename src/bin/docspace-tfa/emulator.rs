@@ -1,0 +1,184 @@
+//! `docspace-tfa emulator`: the SDK's DocSpace emulator as a process, for tests written in any
+//! language (built only with the `emulator` feature: `--features cli,emulator`).
+//!
+//! Stopping: the default action of SIGINT and SIGTERM ends the process, and nothing needs
+//! cleaning up (the state is in memory, the kernel closes the socket), so no signal handler is
+//! installed. The main thread reads stdin to its end and then exits: a parent that holds the
+//! write end of a pipe to our stdin and dies closes it, and takes the emulator with it.
+
+use clap::{Args, ValueEnum};
+use docspace_tfa::emulator::{Emulator, Fault, NewUser};
+use docspace_tfa::totp::TotpKey;
+use docspace_tfa::{TfaPolicy, TfaType};
+use serde_json::{json, Value};
+
+use crate::output::Failure;
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// The secret of the seeded user who starts with a linked app (10 bytes, as the portal's).
+const LINKED_SECRET: &[u8] = b"emulator!!";
+
+/// `emulator` options.
+#[derive(Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (default: one the OS chooses; the URL is in the JSON line)
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+    /// The portal's TFA policy at start
+    #[arg(long, value_enum, value_name = "TYPE", default_value = "app")]
+    pub policy: PolicyArg,
+    /// Accept a bearer token alone on setup and validate, as the documentation page assumes
+    #[arg(long)]
+    pub lenient_bearer: bool,
+    /// Answer refusals and "not available" as servers up to 3.2.1 do (500 / 415) instead of
+    /// the 403 InvalidOperationException of 3.5 and later
+    #[arg(long)]
+    pub legacy_errors: bool,
+    /// Answer tfaapp/confirm as older servers do: a bare URL string, the key in a cookie
+    #[arg(long)]
+    pub legacy_confirm_url: bool,
+    /// Code checks (and failed logins) allowed per user and minute (default 5)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub attempt_limit: u32,
+    /// Accepted distance of a TOTP code from the clock, in 30-second steps each way
+    #[arg(long, value_name = "STEPS", default_value_t = 10)]
+    pub code_window: u64,
+    /// Freeze the emulator's clock at this Unix time
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub time: Option<u64>,
+    /// Answer matching requests with an error status: STATUS[xN][@[METHOD ]PATH], such as
+    /// 503x2 or "500@POST settings/tfaapp/validate" (repeatable)
+    #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
+    pub faults: Vec<Fault>,
+    /// Keep serving when stdin closes (stop with SIGINT or SIGTERM only)
+    #[arg(long)]
+    pub ignore_stdin: bool,
+    /// The culture of the server's messages, such as en, de, fr, ja-JP (the server's 30)
+    #[arg(long, value_name = "NAME", default_value = "en")]
+    pub culture: String,
+    /// The tenant's domain: the issuer in the otpauth URI (default portal.docspace.test)
+    #[arg(long, value_name = "DOMAIN")]
+    pub tenant_domain: Option<String>,
+}
+
+/// `--policy`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyArg {
+    /// TFA off
+    None,
+    /// Authenticator app for everyone
+    App,
+    /// Text messages for everyone
+    Sms,
+}
+
+fn parse_fault(text: &str) -> std::result::Result<Fault, String> {
+    Fault::parse(text)
+}
+
+/// A seeded member.
+struct Seed {
+    email: &'static str,
+    password: &'static str,
+    role: &'static str,
+    linked: bool,
+}
+
+const SEEDS: &[Seed] = &[
+    Seed {
+        email: "owner@example.com",
+        password: "owner-Pa55",
+        role: "owner",
+        linked: false,
+    },
+    Seed {
+        email: "admin@example.com",
+        password: "admin-Pa55",
+        role: "admin",
+        linked: false,
+    },
+    Seed {
+        email: "user@example.com",
+        password: "user-Pa55",
+        role: "user",
+        linked: false,
+    },
+    Seed {
+        email: "linked@example.com",
+        password: "linked-Pa55",
+        role: "user",
+        linked: true,
+    },
+];
+
+/// Starts the emulator, prints the JSON line, serves until stdin closes (or forever).
+pub fn run(args: EmulatorArgs) -> Result<()> {
+    let mut builder = Emulator::builder()
+        .port(args.port)
+        .lenient_bearer(args.lenient_bearer)
+        .legacy_errors(args.legacy_errors)
+        .culture(args.culture.as_str())
+        .legacy_confirm_url(args.legacy_confirm_url)
+        .attempt_limit(args.attempt_limit)
+        .code_window(args.code_window)
+        .app_method_enabled(matches!(args.policy, PolicyArg::App));
+    if let Some(domain) = args.tenant_domain {
+        builder = builder.tenant_domain(domain);
+    }
+    if let Some(t) = args.time {
+        builder = builder.time(t);
+    }
+    for fault in args.faults {
+        builder = builder.fault(fault);
+    }
+    let portal = builder.start().map_err(|e| {
+        Failure::usage(format!(
+            "cannot start the emulator on 127.0.0.1:{}: {e}",
+            args.port
+        ))
+    })?;
+    if matches!(args.policy, PolicyArg::Sms) {
+        portal.set_policy(&TfaPolicy::new(TfaType::Sms));
+    }
+    let users = seed(&portal)?;
+    // One line, whatever `--json` says: the contract for the parent process.
+    println!("{}", json!({"url": portal.base_url(), "users": users}));
+    if args.ignore_stdin {
+        loop {
+            std::thread::park();
+        }
+    }
+    // Until EOF (or a read error: the parent is gone either way).
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    portal.stop();
+    Ok(())
+}
+
+fn seed(portal: &Emulator) -> Result<Vec<Value>> {
+    let linked_key = TotpKey::from_bytes(LINKED_SECRET)?.to_base32();
+    let mut users = Vec::new();
+    for s in SEEDS {
+        let mut user = NewUser::new(s.email, s.password);
+        user = match s.role {
+            "owner" => user.owner(),
+            "admin" => user.admin(),
+            _ => user,
+        };
+        if s.linked {
+            user = user.secret(LINKED_SECRET).linked();
+        }
+        let id = portal.add_user(user)?;
+        let api_key = portal.issue_api_key(&id)?;
+        users.push(json!({
+            "email": s.email,
+            "password": s.password,
+            "apiKey": api_key.expose(),
+            "id": id,
+            "linked": s.linked,
+            "role": s.role,
+            "totpKey": s.linked.then(|| linked_key.expose().to_owned()),
+        }));
+    }
+    Ok(users)
+}

@@ -1,0 +1,217 @@
+//! Fault injection: make the emulator answer chosen requests with an error status, to test
+//! how a program copes with a portal (or its proxy) that fails — and the builder switches that
+//! go with serving the emulator to other processes (a fixed port, the code window).
+
+use super::server::lock;
+use super::{Emulator, EmulatorBuilder};
+
+/// A rule that answers matching requests with an error status instead of handling them.
+///
+/// A rule matches a request by method and path (each optional: no method or no path matches
+/// every one) and fires a number of times (or forever). The path is compared as the request
+/// log compares it: as sent or as a template, with or without `/api/2.0/`. The answer is the
+/// status with an empty body, as a proxy or a framework refusal sends it. Rules are checked
+/// in the order they were added; the first match that has firings left answers.
+///
+/// ```
+/// use docspace_tfa::emulator::{Emulator, Fault};
+/// use docspace_tfa::ErrorKind;
+///
+/// let portal = Emulator::start()?;
+/// portal.add_fault(Fault::status(503).on("GET", "settings/tfaapp").times(1));
+/// let client = portal.client()?.with_token("no-token-needed-for-the-fault");
+/// // The first attempt fails with 503, the retry reaches the emulator (and gets a 401 here).
+/// let err = client.tfa().methods().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unauthorized);
+/// assert_eq!(portal.request_count("GET", "settings/tfaapp"), 2);
+/// # Ok::<(), docspace_tfa::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    method: Option<String>,
+    path: Option<String>,
+    status: u16,
+    times: Option<u32>,
+}
+
+impl Fault {
+    /// A rule answering `status` (clamped to `100..=599`) to every request, forever.
+    pub fn status(status: u16) -> Fault {
+        Fault {
+            method: None,
+            path: None,
+            status: status.clamp(100, 599),
+            times: None,
+        }
+    }
+
+    /// Only requests with this method and path (such as `"POST"`,
+    /// `"settings/tfaapp/validate"`); `"*"` as either matches any.
+    pub fn on(mut self, method: &str, path: &str) -> Fault {
+        self.method = (method != "*").then(|| method.to_ascii_uppercase());
+        self.path = (path != "*").then(|| path.to_owned());
+        self
+    }
+
+    /// Fires `n` times, then no more (`0`: never).
+    pub fn times(mut self, n: u32) -> Fault {
+        self.times = Some(n);
+        self
+    }
+
+    /// Parses the CLI's `--fault` syntax: `STATUS[xN][@[METHOD ]PATH]`, such as `503`,
+    /// `503x2`, `502@settings/tfaapp/setup` or `500x1@POST settings/tfaapp/validate`.
+    ///
+    /// # Errors
+    ///
+    /// A message saying what is wrong with the text.
+    pub fn parse(text: &str) -> Result<Fault, String> {
+        let (head, target) = match text.split_once('@') {
+            Some((h, t)) => (h.trim(), Some(t.trim())),
+            None => (text.trim(), None),
+        };
+        let (status, times) = match head.split_once(['x', 'X']) {
+            Some((s, n)) => (s, Some(n)),
+            None => (head, None),
+        };
+        let status: u16 = status
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s| (100..=599).contains(s))
+            .ok_or("the status must be a number from 100 to 599")?;
+        let mut fault = Fault::status(status);
+        if let Some(n) = times {
+            fault = fault.times(
+                n.trim()
+                    .parse()
+                    .map_err(|_| "the count after `x` must be a whole number")?,
+            );
+        }
+        if let Some(target) = target.filter(|t| !t.is_empty()) {
+            fault = match target.split_once(' ') {
+                Some((m, p)) => fault.on(m.trim(), p.trim()),
+                None => fault.on("*", target),
+            };
+        }
+        Ok(fault)
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = self
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method));
+        let path_ok = self.path.as_deref().is_none_or(|p| {
+            let want = p.trim_start_matches('/');
+            let want = want.strip_prefix("api/2.0/").unwrap_or(want);
+            want.eq_ignore_ascii_case(path)
+                || super::handlers::template_of(path).is_some_and(|t| t.eq_ignore_ascii_case(want))
+        });
+        method_ok && path_ok && self.times != Some(0)
+    }
+}
+
+/// The rules of a running emulator.
+#[derive(Debug, Default)]
+pub(crate) struct Faults(Vec<Fault>);
+
+impl Faults {
+    pub(crate) fn new(rules: Vec<Fault>) -> Faults {
+        Faults(rules)
+    }
+
+    /// The status to answer `method path` (the path under `/api/2.0/`) with, spending one
+    /// firing of the rule; `None` to handle the request normally.
+    pub(crate) fn take(&mut self, method: &str, path: &str) -> Option<u16> {
+        let rule = self.0.iter_mut().find(|f| f.matches(method, path))?;
+        if let Some(n) = &mut rule.times {
+            *n -= 1;
+        }
+        Some(rule.status)
+    }
+}
+
+/// The builder's settings beyond the portal's own.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    pub(crate) port: u16,
+    pub(crate) faults: Vec<Fault>,
+}
+
+impl EmulatorBuilder {
+    /// Listen on this port of `127.0.0.1` instead of one the OS chooses (`0`, the default).
+    pub fn port(mut self, port: u16) -> Self {
+        self.extras.port = port;
+        self
+    }
+
+    /// How far from the emulator's clock a TOTP code may be, in 30-second steps each way.
+    /// Default: 10 (±5 minutes), as the portal checks; `0` accepts only the current step,
+    /// which makes a code sent at the end of its step fail (for testing clients' timing).
+    pub fn code_window(mut self, steps: u64) -> Self {
+        self.config.window_steps = steps.min(crate::totp::MAX_WINDOW_STEPS);
+        self
+    }
+
+    /// Starts with this fault rule (see [`Emulator::add_fault`]).
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.extras.faults.push(fault);
+        self
+    }
+}
+
+impl Emulator {
+    /// Adds a fault rule: matching requests are answered with its status (empty body) and
+    /// not handled; they still appear in the request log.
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.shared.faults).0.push(fault);
+    }
+
+    /// Answers the next `n` requests, whatever they are, with `status` (empty body).
+    pub fn fail_next(&self, n: u32, status: u16) {
+        self.add_fault(Fault::status(status).times(n));
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).0.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_match() {
+        let f = Fault::parse("500x1@POST settings/tfaapp/validate").unwrap();
+        assert_eq!(
+            f,
+            Fault::status(500)
+                .times(1)
+                .on("POST", "settings/tfaapp/validate")
+        );
+        assert!(f.matches("POST", "settings/tfaapp/validate"));
+        assert!(!f.matches("GET", "settings/tfaapp/validate"));
+        let f = Fault::parse("502@/api/2.0/authentication/{code}").unwrap();
+        assert!(f.matches("POST", "authentication/123456"));
+        assert!(!f.matches("POST", "authentication"));
+        assert_eq!(Fault::parse("503").unwrap(), Fault::status(503));
+        for bad in ["", "abc", "99", "600", "503x", "503xz"] {
+            assert!(Fault::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn firings_run_out() {
+        let mut faults = Faults(vec![
+            Fault::status(503).times(2),
+            Fault::status(500).on("GET", "people/@self"),
+        ]);
+        assert_eq!(faults.take("GET", "people/@self"), Some(503));
+        assert_eq!(faults.take("POST", "authentication"), Some(503));
+        assert_eq!(faults.take("GET", "people/@self"), Some(500));
+        assert_eq!(faults.take("POST", "authentication"), None);
+    }
+}

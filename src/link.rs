@@ -1,0 +1,222 @@
+//! The caller's own confirm ticket, fetched on demand, and the one-call link.
+//!
+//! [`Tfa::setup`] and [`Tfa::validate`] with only a bearer token ask
+//! `GET settings/tfaapp/confirm` for a ticket and send the request with it (and without the
+//! token), which is what a real portal requires. [`Tfa::link`] runs the whole linking flow.
+//!
+//! A server that behaves like the documentation page — it takes the bearer token on setup and
+//! validate and may not implement `tfaapp/confirm` — answers that call `404`, `405` or `501`,
+//! or with something that is not the confirm data (an HTML page): then the request is sent with
+//! the bearer token, as the page shows.
+
+use crate::confirm::ConfirmTicket;
+use crate::error::{Error, ErrorKind, Result};
+use crate::models::{Linked, SetupCode};
+use crate::request::Credential;
+use crate::tfa::Tfa;
+
+/// The operation named in errors decided from the confirm data.
+const CONFIRM_OP: &str = "GET settings/tfaapp/confirm";
+
+/// The credential for setup or validate when the caller gave no ticket.
+pub(crate) enum OwnCredential {
+    /// The caller's own ticket, from `tfaapp/confirm`.
+    Ticket(ConfirmTicket),
+    /// The server has no usable `tfaapp/confirm`: the bearer token, as the documentation shows.
+    Bearer,
+}
+
+impl OwnCredential {
+    pub(crate) fn as_credential(&self) -> Credential<'_> {
+        match self {
+            OwnCredential::Ticket(t) => Credential::Ticket(t),
+            OwnCredential::Bearer => Credential::Bearer,
+        }
+    }
+}
+
+/// Whether an error of `tfaapp/confirm` means "this server has no such endpoint" (fall back to
+/// the bearer token) rather than a refusal.
+fn confirm_missing(e: &Error) -> bool {
+    matches!(e.status(), Some(404 | 405 | 501)) || e.kind() == ErrorKind::Decode
+}
+
+impl Tfa<'_> {
+    /// The caller's own credential for setup or validate: a ticket from `tfaapp/confirm`, or the
+    /// bearer token when the server has no usable `tfaapp/confirm`.
+    ///
+    /// `null` (TFA does not apply) is [`ErrorKind::TfaNotApplicable`]; confirm data without a
+    /// key (the SMS method applies) is [`ErrorKind::NotAvailable`].
+    pub(crate) fn own_credential(&self) -> Result<OwnCredential> {
+        let data = match self.confirm() {
+            Ok(Some(data)) => data,
+            Ok(None) => {
+                return Err(Error::precondition(
+                    CONFIRM_OP,
+                    ErrorKind::TfaNotApplicable,
+                    "two-factor authentication does not apply to this user (TFA is off, not \
+                     mandatory for them, or their IP address is trusted)",
+                ))
+            }
+            Err(e) if confirm_missing(&e) => return Ok(OwnCredential::Bearer),
+            Err(e) => return Err(e),
+        };
+        if data.cookie_value.as_ref().is_none_or(|k| k.is_empty()) {
+            return Err(Error::precondition(
+                CONFIRM_OP,
+                ErrorKind::NotAvailable,
+                "the portal asks this user for an SMS code, not an authenticator app",
+            ));
+        }
+        ConfirmTicket::from_confirm_data(&data)
+            .map(OwnCredential::Ticket)
+            .map_err(|e| Error::Decode {
+                operation: CONFIRM_OP.to_owned(),
+                expected: "confirm data",
+                reason: e.to_string(),
+                snippet: String::new(),
+            })
+    }
+
+    /// Links an authenticator app to the signed-in caller in one call: gets the caller's
+    /// ticket (`GET settings/tfaapp/confirm`), the setup code (`GET settings/tfaapp/setup`),
+    /// asks `code_for` for the code the app shows, validates it
+    /// (`POST settings/tfaapp/validate`) and lists the new backup codes
+    /// (`GET settings/tfaappcodes`).
+    ///
+    /// `code_for` gets the setup code: show its QR image
+    /// ([`SetupCode::qr_png`](crate::SetupCode::qr_png), feature `totp`) or its manual key to
+    /// the person, and return the code their app then shows. An error it returns ends the flow
+    /// before validate. With the feature `totp`,
+    /// [`link_as_authenticator`](Self::link_as_authenticator) is this call acting as the app.
+    ///
+    /// Needs a bearer token. On a server without a usable `tfaapp/confirm` (see the module
+    /// notes in `docs/flow.md`) setup and validate go with the bearer token instead.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::TfaNotApplicable`]: TFA does not apply to the caller; nothing to link;
+    /// - [`ErrorKind::NotAvailable`]: an app is already linked (the portal offers a `TfaAuth`
+    ///   ticket), the portal wants SMS, the app method is off, or the portal accepted the code
+    ///   without linking anything (the method was switched off, or another call linked an app
+    ///   meanwhile);
+    /// - [`ErrorKind::InvalidCode`]: the code was wrong (call `link` again: the secret stays
+    ///   the same until the app is linked);
+    /// - whatever `code_for` returned, and the errors of each call.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let linked = client.tfa().link(|setup| {
+    ///     println!("add this key to your app: {}", setup.manual_entry_key.expose());
+    ///     let mut code = String::new();
+    ///     std::io::stdin().read_line(&mut code).ok(); // an empty code is refused unsent
+    ///     Ok(code)
+    /// })?;
+    /// println!("linked; {} backup codes", linked.backup_codes.len());
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn link<F>(&self, code_for: F) -> Result<Linked>
+    where
+        F: FnOnce(&SetupCode) -> Result<String>,
+    {
+        let credential = self.own_credential()?;
+        if let OwnCredential::Ticket(t) = &credential {
+            if t.is_tfa_auth() {
+                return Err(already_linked());
+            }
+        }
+        self.link_as(credential.as_credential(), code_for)
+    }
+
+    /// [`link`](Self::link) with a `TfaActivation` ticket you hold (from a TFA-challenged
+    /// login, [`unlink_self`](Self::unlink_self) or a confirm URL): setup and validate with the
+    /// ticket, then the backup codes with the client's token or, without one, with the session
+    /// that validate opened.
+    ///
+    /// # Errors
+    ///
+    /// As for [`link`](Self::link); [`ErrorKind::NotAvailable`] for a `TfaAuth` ticket (an app
+    /// is linked already), sent nothing.
+    pub fn link_with<F>(&self, ticket: &ConfirmTicket, code_for: F) -> Result<Linked>
+    where
+        F: FnOnce(&SetupCode) -> Result<String>,
+    {
+        if ticket.is_tfa_auth() {
+            return Err(Error::precondition(
+                "GET settings/tfaapp/setup",
+                ErrorKind::NotAvailable,
+                "a TfaAuth ticket: an authenticator app is already linked to this user",
+            ));
+        }
+        self.link_as(Credential::Ticket(ticket), code_for)
+    }
+
+    fn link_as<F>(&self, credential: Credential<'_>, code_for: F) -> Result<Linked>
+    where
+        F: FnOnce(&SetupCode) -> Result<String>,
+    {
+        let setup = self.setup_as(credential)?;
+        let code = code_for(&setup)?;
+        let validation = self.validate_as(credential, &code)?;
+        if !validation.first_activation {
+            return Err(Error::precondition(
+                "POST settings/tfaapp/validate",
+                ErrorKind::NotAvailable,
+                "the portal accepted the code but linked nothing: the authenticator-app method \
+                 is off, or an app was linked by another call meanwhile",
+            ));
+        }
+        let backup_codes = match (&validation.session_token, self.client.has_token()) {
+            (Some(session), false) => self
+                .client
+                .with_token(session.clone())
+                .tfa()
+                .backup_codes()?,
+            _ => self.backup_codes()?,
+        };
+        Ok(Linked {
+            setup,
+            validation,
+            backup_codes,
+        })
+    }
+
+    /// [`link`](Self::link), acting as the authenticator app: the code is computed from the
+    /// setup code's key with [`Totp::code_to_send`](crate::totp::Totp::code_to_send) (the
+    /// system clock; near the end of a step it waits for the next one). For service accounts
+    /// and tests; keep [`Linked::setup`]'s key if the account must log in later
+    /// ([`Auth::login_with_totp`](crate::Auth::login_with_totp)).
+    ///
+    /// # Errors
+    ///
+    /// As for [`link`](Self::link); [`ErrorKind::InvalidInput`] when the portal's manual key
+    /// is not base32.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let linked = client.tfa().link_as_authenticator()?;
+    /// let key = linked.setup.manual_entry_key; // store it with the backup codes
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    #[cfg(feature = "totp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+    pub fn link_as_authenticator(&self) -> Result<Linked> {
+        use crate::totp::{SystemClock, Totp};
+        self.link(|setup| {
+            let key = setup.totp_key()?;
+            Ok(Totp::docspace()
+                .code_to_send(&key, &SystemClock)
+                .expose()
+                .to_owned())
+        })
+    }
+}
+
+/// The portal offered a `TfaAuth` ticket: an app is linked already.
+pub(crate) fn already_linked() -> Error {
+    Error::precondition(
+        CONFIRM_OP,
+        ErrorKind::NotAvailable,
+        "an authenticator app is already linked to this user",
+    )
+}
