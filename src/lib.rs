@@ -106,6 +106,7 @@ mod models;
 mod people;
 mod redact;
 mod request;
+mod resolver;
 mod retry;
 mod secret;
 mod tfa;
