@@ -138,12 +138,12 @@ echo "| \`cargo build --release --features cli\` | $(mib "$(size_of "$cli")") |"
 echo "| the same, \`strip\`ped again | $(mib "$(size_of "$scratch/docspace-tfa.stripped")") |"
 if [ "${BENCH_PROFILES:-0}" = 1 ]; then
   echo "(building the CLI with cargo's default release settings…)" >&2
-  CARGO_TARGET_DIR="$scratch/target-untuned" CARGO_PROFILE_RELEASE_STRIP=none \
+  CARGO_TARGET_DIR="$scratch/target-untuned" CARGO_PROFILE_RELEASE_STRIP=debuginfo \
     CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_PROFILE_RELEASE_PANIC=unwind \
     cargo build --quiet --release --features cli --bin docspace-tfa
   untuned="$scratch/target-untuned/release/docspace-tfa"
-  echo "| cargo's default release settings (no strip, no LTO, 16 codegen units, unwind) | $(mib "$(size_of "$untuned")") |"
+  echo "| cargo's default release settings (debuginfo stripped, no LTO, 16 codegen units, unwind) | $(mib "$(size_of "$untuned")") |"
   strip "$untuned"
   echo "| … \`strip\`ped | $(mib "$(size_of "$untuned")") |"
 fi
