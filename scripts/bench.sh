@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of issue 8, every figure of docs/performance.md from one command:
+# The benchmark of issues 8 and 14, every figure of docs/performance.md from one command:
 #
 #   scripts/bench.sh [bench options]      e.g. scripts/bench.sh --calls 5000 --rounds 5
 #
@@ -11,11 +11,24 @@
 #    stripped CLI, and clean release build times of this library and of a bare
 #    ureq + serde + serde_json + thiserror crate, in scratch target directories, alternating.
 #
+# 4. installs the CLI as a user does (`cargo install --path . --features cli`, into a scratch
+#    root) and sizes it;
+# 5. builds the README's two commands from a fresh clone (`git clone` of HEAD) into empty
+#    target directories, offline (the registry cache must hold the crates), and counts the
+#    crates each compiles.
+#
 # Environment: BENCH_BUILD_ROUNDS (clean builds of each crate, default 2; 0 skips them),
-# BENCH_PROFILES=1 (also sizes the CLI with size-tuned release settings, in a scratch
-# directory), BENCH_SCRATCH (default target/bench-scratch; removed and recreated).
+# BENCH_FIRST_BUILD=0 (skips step 5), BENCH_PROFILES=1 (also sizes the CLI built with cargo's
+# default release settings, to show what the tuned profile buys), BENCH_SCRATCH (default
+# target/bench-scratch; removed and recreated), README_FIRST_COMMAND / README_TEST_COMMAND.
 # Needs cargo, and for some rows python3 and /usr/bin/time; nothing is installed.
 set -euo pipefail
+
+# The README's two commands (its "Try it" and its test command), whose first build from a fresh
+# clone section 6 measures. Update them here when the README changes.
+README_FIRST_COMMAND=${README_FIRST_COMMAND:-"cargo run --example connect_authenticator"}
+README_TEST_COMMAND=${README_TEST_COMMAND:-"cargo test --all-features"}
+
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 root=$(pwd)
@@ -61,6 +74,9 @@ thiserror = "2"
 
 [workspace]
 EOF
+# The same release settings as this crate, so that the clean builds compare like with like.
+awk '/^\[profile\.release\]/ { on = 1; print ""; print; next } /^\[/ { on = 0 } on' Cargo.toml \
+  >> "$scratch/bare/Cargo.toml"
 cat > "$scratch/bare/src/lib.rs" <<'EOF'
 //! What a hand-rolled client starts from: one call, a typed answer, an error type.
 
@@ -108,26 +124,28 @@ echo "Async runtime crates (tokio, hyper, futures, async-*, mio, smol) in the de
 echo
 
 cli=target/release/docspace-tfa
-cp "$cli" "$scratch/docspace-tfa.stripped"
-strip "$scratch/docspace-tfa.stripped"
 size_of() { stat -c %s "$1"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB (%d bytes)", b / 1048576, b }'; }
-echo "| CLI binary (release, \`cargo build --release --features cli\`) | size |"
+echo "(installing the CLI as a user does…)" >&2
+cargo install --quiet --offline --path . --features cli --root "$scratch/install"
+installed=$(size_of "$scratch/install/bin/docspace-tfa")
+cp "$cli" "$scratch/docspace-tfa.stripped"
+strip "$scratch/docspace-tfa.stripped"
+echo "| CLI binary (the release profile of Cargo.toml) | size |"
 echo "|---|---:|"
-echo "| as built | $(mib "$(size_of "$cli")") |"
-echo "| stripped (\`strip\`) | $(mib "$(size_of "$scratch/docspace-tfa.stripped")") |"
+echo "| installed: \`cargo install --path . --features cli\` | $(mib "$installed") |"
+echo "| \`cargo build --release --features cli\` | $(mib "$(size_of "$cli")") |"
+echo "| the same, \`strip\`ped again | $(mib "$(size_of "$scratch/docspace-tfa.stripped")") |"
 if [ "${BENCH_PROFILES:-0}" = 1 ]; then
-  echo "(building the CLI with size-tuned release settings…)" >&2
-  CARGO_TARGET_DIR="$scratch/target-tuned" CARGO_PROFILE_RELEASE_STRIP=true \
-    CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-    CARGO_PROFILE_RELEASE_PANIC=abort \
+  echo "(building the CLI with cargo's default release settings…)" >&2
+  CARGO_TARGET_DIR="$scratch/target-untuned" CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_PANIC=unwind \
     cargo build --quiet --release --features cli --bin docspace-tfa
-  echo "| stripped, lto = true, codegen-units = 1, panic = \"abort\" | $(mib "$(size_of "$scratch/target-tuned/release/docspace-tfa")") |"
-  CARGO_TARGET_DIR="$scratch/target-tuned" CARGO_PROFILE_RELEASE_STRIP=true \
-    CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-    CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
-    cargo build --quiet --release --features cli --bin docspace-tfa
-  echo "| … and opt-level = \"s\" | $(mib "$(size_of "$scratch/target-tuned/release/docspace-tfa")") |"
+  untuned="$scratch/target-untuned/release/docspace-tfa"
+  echo "| cargo's default release settings (debuginfo stripped, no LTO, 16 codegen units, unwind) | $(mib "$(size_of "$untuned")") |"
+  strip "$untuned"
+  echo "| … \`strip\`ped | $(mib "$(size_of "$untuned")") |"
 fi
 echo
 
@@ -170,6 +188,37 @@ if [ "$rounds" -gt 0 ]; then
   echo "The fastest run is the estimate least disturbed by other work on the machine."
 fi
 
+first_build() { # label, command
+  local dir="$scratch/first-build" log="$scratch/first-build.log"
+  rm -rf "$dir" "$scratch/target-first"
+  git clone --quiet "$root" "$dir"
+  local t0; t0=$(now)
+  (cd "$dir" && CARGO_TARGET_DIR="$scratch/target-first" CARGO_NET_OFFLINE=true \
+    DOCSPACE_URL= DOCSPACE_TOKEN= bash -c "$2" >/dev/null 2>"$log") ||
+    { echo "first build of \`$2\` failed:" >&2; tail -20 "$log" >&2; exit 1; }
+  local took; took=$(secs "$t0" "$(now)")
+  local crates; crates=$(grep -c '^ *Compiling ' "$log" || true)
+  local heavy; heavy=$(grep -oE '^ *Compiling (tokio|hyper|h2|mockito) ' "$log" | awk '{ print $2 }' | sort -u | paste -sd, - || true)
+  echo "| $1: \`$2\` | $crates | $took | ${heavy:-none} |"
+  first_crates+=("$crates")
+  rm -rf "$dir" "$scratch/target-first"
+}
+first_crates=()
+if [ "${BENCH_FIRST_BUILD:-1}" = 1 ]; then
+  echo "(first builds of the README's commands from a fresh clone…)" >&2
+  echo
+  echo "## 6. First build from a fresh clone (the README's commands, empty target directory, offline)"
+  echo
+  echo "| README command | crates compiled | wall s (build and run) | async stack among them |"
+  echo "|---|---:|---:|---|"
+  first_build "first command" "$README_FIRST_COMMAND"
+  first_build "test command" "$README_TEST_COMMAND"
+  echo
+  echo "Each from its own \`git clone\` of HEAD into an empty CARGO_TARGET_DIR ($(nproc) jobs, debug"
+  echo "profile, the registry cache already filled): what a user's first run costs. Load average after:"
+  echo "$(cut -d' ' -f1-3 /proc/loadavg)."
+fi
+
 echo
 echo "## Targets (footprint)"
 echo
@@ -184,4 +233,5 @@ if [ "$rounds" -gt 0 ]; then
   echo "| clean build ≤ 1.10 × bare (fastest runs) | $build_ratio × | $(verdict "$(awk -v r="$build_ratio" 'BEGIN { print (r <= 1.10) }')") |"
 fi
 echo "| stripped CLI < 4 MB | $stripped bytes | $(verdict $((stripped < 4000000))) |"
-rm -rf "$scratch/target-bare" "$scratch/target-lib" "$scratch/target-tuned"
+echo "| installed CLI ≤ 3 MiB | $installed bytes | $(verdict $((installed <= 3 * 1048576))) |"
+rm -rf "$scratch/target-bare" "$scratch/target-lib" "$scratch/target-untuned" "$scratch/install"

@@ -19,6 +19,7 @@ use crate::people::People;
 use crate::proxy::{self, Proxy};
 use crate::redact::{snippet, Redactions};
 use crate::request::{header_str, Credential, Reply, Request, Retry};
+use crate::resolver::CachingResolver;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
@@ -45,6 +46,10 @@ const MAX_IDLE_CONNECTIONS: usize = 16;
 /// Cheap to clone: clones share one `ureq` agent, and so one keep-alive connection pool, which
 /// keeps up to 16 idle connections to the portal. `Client` is `Send + Sync`; share it between
 /// threads freely.
+///
+/// The portal's host name is looked up once and its addresses are reused for 30 seconds (an
+/// IP literal is never looked up), so a call on a pooled connection neither waits for name
+/// resolution nor starts a thread; the connect timeout and the deadline apply as set.
 ///
 /// ```no_run
 /// use docspace_tfa::Client;
@@ -286,9 +291,16 @@ impl ClientBuilder {
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .build();
+        // The resolver answers IP literals and recently resolved names without a lookup or a
+        // thread (see src/resolver.rs); the connector is ureq's default.
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CachingResolver::new(),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
-                agent: config.into(),
+                agent,
                 base_url,
                 token,
                 retry: self.retry,

@@ -115,6 +115,7 @@ mod people;
 mod proxy;
 mod redact;
 mod request;
+mod resolver;
 mod retry;
 mod secret;
 mod tfa;

@@ -54,6 +54,12 @@ pub fn sdk_call(client: &Client, op: Op) -> Result<(), String> {
     Ok(())
 }
 
+/// The floor: the agent a user writes first, `ureq` 3 with its defaults — no timeouts (so no
+/// thread per lookup), a pool of 3 idle connections per host. Nothing is cheaper with `ureq`.
+pub fn bare_agent() -> ureq::Agent {
+    ureq::Agent::new_with_defaults()
+}
+
 /// The idle connections the SDK's agent keeps (`MAX_IDLE_CONNECTIONS` in src/client.rs).
 const SDK_IDLE_CONNECTIONS: usize = 16;
 

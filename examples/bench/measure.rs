@@ -1,4 +1,5 @@
-//! Timing helpers: wall clock, the CPU time of the calling thread, medians.
+//! Timing helpers: wall clock, the client's CPU time (the process but the canned servers, or
+//! the calling thread), medians.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,68 @@ fn stat_cpu_ns(path: &str) -> Option<u64> {
     Some(ticks * 10_000_000)
 }
 
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+extern "C" {
+    /// `clock_gettime(2)` from the C library `std` links anyway.
+    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+}
+
+/// `CLOCK_PROCESS_CPUTIME_ID` on Linux.
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+
+/// CPU time of the whole process so far in nanoseconds, every thread included, exited ones
+/// too (a client's short-lived lookup threads): `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`,
+/// the clock `getrusage` reads. `None` off Linux (64-bit) or on failure.
+pub fn process_cpu_precise_ns() -> Option<u64> {
+    if !cfg!(all(target_os = "linux", target_pointer_width = "64")) {
+        return None;
+    }
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `struct timespec` (two 64-bit fields on 64-bit Linux)
+    // and the clock id is a constant the kernel knows.
+    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// CPU time the benchmark's canned servers have used so far, in nanoseconds: their ended
+/// connection threads' (which report it as they end) and their live threads' (named
+/// `bench-…`; from each one's `/proc/self/task/TID/schedstat`).
+pub fn server_cpu_ns() -> Option<u64> {
+    let mut total = crate::server::EXITED_CPU_NS.load(std::sync::atomic::Ordering::Relaxed);
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if !name.starts_with("bench-") {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) else {
+            continue;
+        };
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())?;
+    }
+    Some(total)
+}
+
+/// CPU time of the client side of the process: all threads but the canned servers'.
+fn client_cpu_ns() -> Option<u64> {
+    process_cpu_precise_ns()
+        .zip(server_cpu_ns())
+        .map(|(p, s)| p.saturating_sub(s))
+}
+
 /// One timed run of `calls` calls.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
@@ -56,18 +119,37 @@ impl Sample {
     }
 }
 
-/// Runs `call` `calls` times on this thread and times it (wall and this thread's CPU).
+/// Runs `call` `calls` times on this thread and times it: wall time, and the client's CPU
+/// time (the whole process but the canned servers' threads, so a thread a call starts
+/// counts; use it while no other client thread runs).
 pub fn run<E: std::fmt::Display>(
     calls: usize,
-    mut call: impl FnMut() -> Result<(), E>,
+    call: impl FnMut() -> Result<(), E>,
 ) -> Result<Sample, String> {
-    let cpu0 = thread_cpu_ns();
+    run_with(calls, call, client_cpu_ns)
+}
+
+/// [`run`] counting only this thread's CPU time (several client threads at once, or other
+/// servers in the process).
+pub fn run_thread<E: std::fmt::Display>(
+    calls: usize,
+    call: impl FnMut() -> Result<(), E>,
+) -> Result<Sample, String> {
+    run_with(calls, call, thread_cpu_ns)
+}
+
+fn run_with<E: std::fmt::Display>(
+    calls: usize,
+    mut call: impl FnMut() -> Result<(), E>,
+    cpu_ns: fn() -> Option<u64>,
+) -> Result<Sample, String> {
+    let cpu0 = cpu_ns();
     let t0 = Instant::now();
     for i in 0..calls {
         call().map_err(|e| format!("call {i} failed: {e}"))?;
     }
     let wall = t0.elapsed();
-    let cpu_ns = match (cpu0, thread_cpu_ns()) {
+    let cpu_ns = match (cpu0, cpu_ns()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };

@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -32,7 +32,7 @@ pub enum Mode {
 
 /// The realistic bodies the benchmark's calls get (see docs/server.md, "Envelope" and the settings endpoints).
 const VALIDATE_BODY: &str = r#"{"response":true,"count":1,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp/validate","action":"POST"}],"status":0,"statusCode":200}"#;
-const SETTINGS_BODY: &str = r#"{"response":[{"id":"sms","title":"SMS","enabled":false,"available":false,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]},{"id":"app","title":"Authenticator app","enabled":true,"available":true,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]}],"count":2,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp","action":"GET"}],"status":0,"statusCode":200}"#;
+pub const SETTINGS_BODY: &str = r#"{"response":[{"id":"sms","title":"SMS","enabled":false,"available":false,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]},{"id":"app","title":"Authenticator app","enabled":true,"available":true,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]}],"count":2,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp","action":"GET"}],"status":0,"statusCode":200}"#;
 const NOT_FOUND_BODY: &str = r#"{"error":{"message":"Not found"},"status":1,"statusCode":404}"#;
 /// The session cookie a real validate sets.
 const VALIDATE_COOKIE: &str =
@@ -73,6 +73,9 @@ impl Answers {
         }
     }
 }
+
+/// CPU time of the connection threads (of every server) that have ended, in nanoseconds.
+pub static EXITED_CPU_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Counters shared with the connection threads.
 #[derive(Default)]
@@ -141,7 +144,14 @@ impl Server {
                     let spawned = thread::Builder::new()
                         .name("bench-conn".into())
                         // A client that goes away mid-request is not the server's problem.
-                        .spawn(move || drop(conn()));
+                        .spawn(move || {
+                            drop(conn());
+                            // What this thread used, for the client's CPU figures (which
+                            // are the process's minus the servers').
+                            if let Some(ns) = crate::measure::thread_cpu_ns() {
+                                EXITED_CPU_NS.fetch_add(ns, Ordering::Relaxed);
+                            }
+                        });
                     if let Err(e) = spawned {
                         eprintln!("bench server: cannot spawn a connection thread: {e}");
                     }
@@ -157,6 +167,11 @@ impl Server {
     /// `http://127.0.0.1:port`, or `https://…` for [`Server::start_tls`].
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// `http://HOST:port`: the same server by another name (such as `localhost`).
+    pub fn url_with_host(&self, host: &str) -> String {
+        format!("{}://{host}:{}", self.scheme, self.addr.port())
     }
 
     /// Connections accepted so far.
