@@ -1,9 +1,8 @@
 //! Fault injection: make the emulator answer chosen requests with an error status, to test
-//! how a program copes with a portal (or its proxy) that fails — and the builder switches that
-//! go with serving the emulator to other processes (a fixed port, the code window).
+//! how a program copes with a portal (or its proxy) that fails. The handle's calls
+//! (`Emulator::add_fault`, …) and the builder's (`EmulatorBuilder::fault`) are with them.
 
-use super::server::lock;
-use super::{Emulator, EmulatorBuilder};
+use super::routes::template_of;
 
 /// A rule that answers matching requests with an error status instead of handling them.
 ///
@@ -106,7 +105,7 @@ impl Fault {
             let want = p.trim_start_matches('/');
             let want = want.strip_prefix("api/2.0/").unwrap_or(want);
             want.eq_ignore_ascii_case(path)
-                || super::handlers::template_of(path).is_some_and(|t| t.eq_ignore_ascii_case(want))
+                || template_of(path).is_some_and(|t| t.eq_ignore_ascii_case(want))
         });
         method_ok && path_ok && self.times != Some(0)
     }
@@ -130,52 +129,15 @@ impl Faults {
         }
         Some(rule.status)
     }
-}
 
-/// The builder's settings beyond the portal's own.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Extras {
-    pub(crate) port: u16,
-    pub(crate) faults: Vec<Fault>,
-}
-
-impl EmulatorBuilder {
-    /// Listen on this port of `127.0.0.1` instead of one the OS chooses (`0`, the default).
-    pub fn port(mut self, port: u16) -> Self {
-        self.extras.port = port;
-        self
+    /// Adds a rule after the others.
+    pub(crate) fn add(&mut self, fault: Fault) {
+        self.0.push(fault);
     }
 
-    /// How far from the emulator's clock a TOTP code may be, in 30-second steps each way.
-    /// Default: 10 (±5 minutes), as the portal checks; `0` accepts only the current step,
-    /// which makes a code sent at the end of its step fail (for testing clients' timing).
-    pub fn code_window(mut self, steps: u64) -> Self {
-        self.config.window_steps = steps.min(crate::totp::MAX_WINDOW_STEPS);
-        self
-    }
-
-    /// Starts with this fault rule (see [`Emulator::add_fault`]).
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.extras.faults.push(fault);
-        self
-    }
-}
-
-impl Emulator {
-    /// Adds a fault rule: matching requests are answered with its status (empty body) and
-    /// not handled; they still appear in the request log.
-    pub fn add_fault(&self, fault: Fault) {
-        lock(&self.shared.faults).0.push(fault);
-    }
-
-    /// Answers the next `n` requests, whatever they are, with `status` (empty body).
-    pub fn fail_next(&self, n: u32, status: u16) {
-        self.add_fault(Fault::status(status).times(n));
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        lock(&self.shared.faults).0.clear();
+    /// Removes every rule.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
     }
 }
 

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::handlers::{template_of, Creds};
+use super::creds::Creds;
+use super::routes::template_of;
 use crate::redact::scrub;
 
 /// One request the emulator received, and the status it answered.

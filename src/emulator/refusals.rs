@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map};
 
-use super::handlers::{Body, Outgoing};
+use super::http::{Body, Outgoing};
 use super::state::State;
 use crate::error::Error;
 use crate::messages::ServerMessage;

@@ -4,8 +4,10 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::handlers::{handle, Body, Context, Creds, Incoming, Outgoing};
+use super::creds::Creds;
+use super::http::{Body, Context, Incoming, Outgoing};
 use super::log::LoggedRequest;
+use super::routes::handle;
 use super::state::State;
 
 /// The largest request body read; a larger one is answered `413`.
@@ -57,11 +59,11 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
     let api_path = strip_api_prefix(path);
     let fault = api_path.and_then(|p| lock(&shared.faults).take(&method, p));
     let out = match (api_path, read, fault) {
-        (_, Err(_), _) => empty(400),
-        (_, Ok(_), _) if body.len() as u64 > MAX_BODY => empty(413),
-        (None, Ok(_), _) => empty(404),
+        (_, Err(_), _) => Outgoing::empty(400),
+        (_, Ok(_), _) if body.len() as u64 > MAX_BODY => Outgoing::empty(413),
+        (None, Ok(_), _) => Outgoing::empty(404),
         // Fault injection (`faults.rs`): a matching rule answers instead of the handler.
-        (Some(_), Ok(_), Some(status)) => empty(status),
+        (Some(_), Ok(_), Some(status)) => Outgoing::empty(status),
         (Some(api_path), Ok(_), None) => {
             let ctx = Context {
                 base_url: &shared.base_url,
@@ -92,14 +94,6 @@ fn strip_api_prefix(path: &str) -> Option<&str> {
     match (path.get(..PREFIX.len()), path.get(PREFIX.len()..)) {
         (Some(head), Some(rest)) if head.eq_ignore_ascii_case(PREFIX) => Some(rest),
         _ => None,
-    }
-}
-
-fn empty(status: u16) -> Outgoing {
-    Outgoing {
-        status,
-        body: Body::Empty,
-        set_cookies: Vec::new(),
     }
 }
 

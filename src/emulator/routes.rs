@@ -1,0 +1,113 @@
+//! Routing: the endpoints the emulator serves under `/api/2.0/`, matched case-insensitively
+//! as ASP.NET routes are, and the dispatch of a request to its handler. An unknown path is an
+//! empty `404`, a known path with another method an empty `405` (`docs/emulator.md`,
+//! "Framework refusals").
+
+use super::creds::Creds;
+use super::http::{Context, Incoming, Outgoing};
+use super::state::State;
+use super::{authenticator, login, settings};
+
+/// The endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Login,
+    LoginWithCode,
+    Me,
+    Methods,
+    SetPolicy,
+    SetPolicyWithLink,
+    Confirm,
+    Setup,
+    Validate,
+    Codes,
+    NewCodes,
+    NewApp,
+}
+
+/// `(template, method, route)` for every endpoint. Paths match case-insensitively, as ASP.NET
+/// routes do.
+const ROUTES: &[(&str, &str, Route)] = &[
+    ("authentication", "POST", Route::Login),
+    ("authentication/{code}", "POST", Route::LoginWithCode),
+    ("people/@self", "GET", Route::Me),
+    ("settings/tfaapp", "GET", Route::Methods),
+    ("settings/tfaapp", "PUT", Route::SetPolicy),
+    ("settings/tfaappwithlink", "PUT", Route::SetPolicyWithLink),
+    ("settings/tfaapp/confirm", "GET", Route::Confirm),
+    ("settings/tfaapp/setup", "GET", Route::Setup),
+    ("settings/tfaapp/validate", "POST", Route::Validate),
+    ("settings/tfaappcodes", "GET", Route::Codes),
+    ("settings/tfaappnewcodes", "PUT", Route::NewCodes),
+    ("settings/tfaappnewapp", "PUT", Route::NewApp),
+];
+
+/// The route template a path matches (`authentication/{code}` for any one segment after
+/// `authentication/`), or `None`.
+pub(crate) fn template_of(path: &str) -> Option<&'static str> {
+    let lower = path.trim_matches('/').to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("authentication/") {
+        if !rest.is_empty() && !rest.contains('/') {
+            return Some("authentication/{code}");
+        }
+    }
+    ROUTES
+        .iter()
+        .map(|(t, _, _)| *t)
+        .find(|t| *t == lower && !t.contains('{'))
+}
+
+/// Handles one request.
+pub(crate) fn handle(
+    state: &mut State,
+    ctx: &Context<'_>,
+    req: &Incoming<'_>,
+    creds: &Creds,
+) -> Outgoing {
+    let Some(template) = template_of(req.path) else {
+        return Outgoing::empty(404);
+    };
+    let Some(route) = ROUTES
+        .iter()
+        .find(|(t, m, _)| *t == template && *m == req.method)
+        .map(|(_, _, r)| *r)
+    else {
+        return Outgoing::empty(405);
+    };
+    let answer = match route {
+        Route::Login => login::login(state, ctx, req),
+        Route::LoginWithCode => login::login_with_code(state, ctx, req),
+        Route::Me => login::me(state, ctx, req, creds),
+        Route::Methods => settings::methods(state, ctx, req, creds),
+        Route::SetPolicy => settings::set_policy(state, ctx, req, creds, false),
+        Route::SetPolicyWithLink => settings::set_policy(state, ctx, req, creds, true),
+        Route::Confirm => settings::confirm(state, ctx, req, creds),
+        Route::Setup => authenticator::setup(state, ctx, req, creds),
+        Route::Validate => authenticator::validate(state, ctx, req, creds),
+        Route::Codes => authenticator::codes(state, ctx, req, creds, false),
+        Route::NewCodes => authenticator::codes(state, ctx, req, creds, true),
+        Route::NewApp => authenticator::new_app(state, ctx, req, creds),
+    };
+    answer.unwrap_or_else(|refusal| refusal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        assert_eq!(template_of("settings/tfaapp"), Some("settings/tfaapp"));
+        assert_eq!(template_of("Settings/TfaApp/"), Some("settings/tfaapp"));
+        assert_eq!(
+            template_of("authentication/123456"),
+            Some("authentication/{code}")
+        );
+        assert_eq!(
+            template_of("authentication/{code}"),
+            Some("authentication/{code}")
+        );
+        assert_eq!(template_of("authentication/1/2"), None);
+        assert_eq!(template_of("settings/nothing"), None);
+    }
+}
