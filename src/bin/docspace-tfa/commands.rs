@@ -1,20 +1,27 @@
-//! The commands: each builds a client, calls the SDK and prints its result.
+//! The commands: each builds a client, calls the SDK and prints its result. This file parses
+//! what the command line gives (the client from the global options, the token, the password,
+//! the TOTP key, checks before any request) and dispatches; the commands themselves are in
+//! one file per group: [`setup`] (`code`, `setup`, `validate`), [`login`], [`policy`]
+//! (`confirm`, `settings`), [`codes`] (`codes`, `unlink`).
+
+mod codes;
+mod login;
+mod policy;
+pub mod setup;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use docspace_tfa::totp::{Totp, TotpKey};
+use docspace_tfa::totp::TotpKey;
 use docspace_tfa::{
-    normalize_code, BackupCode, Client, ConfirmTicket, ErrorKind, LoginOutcome, Proxy, RetryPolicy,
-    Secret, SetupCode, TfaPolicy, TfaType,
+    normalize_code, Client, ErrorKind, Proxy, RetryPolicy, Secret, TfaPolicy, TfaType,
 };
-use serde_json::{json, Value};
 
 use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
 use crate::link::{CodeSource, LinkFlow};
 use crate::output::{Failure, Out};
 use crate::secure_file;
-use crate::terminal::{clean, password_from_stdin};
+use crate::terminal::password_from_stdin;
 use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -23,18 +30,18 @@ type Result<T> = std::result::Result<T, Failure>;
 pub fn run(cli: Cli, out: &Out) -> Result<()> {
     let global = cli.global;
     match cli.command {
-        Command::Code { key, at } => code(out, &key, at),
+        Command::Code { key, at } => setup::code(out, &key, at),
         Command::Setup { ticket, qr_png } => {
             let ticket = ticket::from_args(&ticket)?;
             check_writable(qr_png.as_deref())?;
             let client = client(&global, ticket.is_none())?;
-            setup(out, &client, ticket.as_ref(), qr_png.as_deref())
+            setup::setup(out, &client, ticket.as_ref(), qr_png.as_deref())
         }
         Command::Validate { code, ticket } => {
             let code = normalize_code(&code)?;
             let ticket = ticket::from_args(&ticket)?;
             let client = client(&global, ticket.is_none())?;
-            validate(out, &client, ticket.as_ref(), &code)
+            setup::validate(out, &client, ticket.as_ref(), &code)
         }
         Command::Login {
             user,
@@ -50,12 +57,12 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             let password = password(password_stdin, &global)?;
             let client = client(&global, false)?;
             match key {
-                Some(key) => login_with_key(out, &client, &user, password, &key),
-                None => login(out, &client, &user, password, code.as_deref()),
+                Some(key) => login::login_with_key(out, &client, &user, password, &key),
+                None => login::login(out, &client, &user, password, code.as_deref()),
             }
         }
-        Command::Confirm => confirm(out, &client(&global, true)?),
-        Command::Settings { action: None } => settings(out, &client(&global, true)?),
+        Command::Confirm => policy::confirm(out, &client(&global, true)?),
+        Command::Settings { action: None } => policy::settings(out, &client(&global, true)?),
         Command::Settings {
             action:
                 Some(SettingsAction::Set {
@@ -74,14 +81,14 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             policy.trusted_ips = trusted_ips;
             policy.mandatory_users = mandatory_users;
             policy.mandatory_groups = mandatory_groups;
-            set_policy(out, &client(&global, true)?, &policy, with_link)
+            policy::set_policy(out, &client(&global, true)?, &policy, with_link)
         }
-        Command::Codes { regenerate } => codes(out, &client(&global, true)?, regenerate),
+        Command::Codes { regenerate } => codes::codes(out, &client(&global, true)?, regenerate),
         Command::Unlink { user } => {
             if let Some(id) = &user {
                 check_guid("--user", id)?;
             }
-            unlink(out, &client(&global, true)?, user.as_deref())
+            codes::unlink(out, &client(&global, true)?, user.as_deref())
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),
@@ -232,146 +239,6 @@ pub fn check_writable(path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn code(out: &Out, key: &str, at: Option<u64>) -> Result<()> {
-    let key = TotpKey::from_base32(key)?;
-    let totp = Totp::docspace();
-    let now = at.unwrap_or_else(docspace_tfa::totp::unix_now);
-    let code = totp.code_at(&key, now);
-    let left = totp.seconds_left(now);
-    if out.json {
-        out.json(&json!({"code": code.expose(), "validForSeconds": left}));
-    } else {
-        out.line(code.expose());
-    }
-    Ok(())
-}
-
-fn setup(
-    out: &Out,
-    client: &Client,
-    ticket: Option<&ConfirmTicket>,
-    qr_png: Option<&Path>,
-) -> Result<()> {
-    let setup = match ticket {
-        Some(t) => client.tfa().setup_with(t)?,
-        None => client.tfa().setup()?,
-    };
-    // The QR image's own text, byte for byte; built from the base URL only when the image
-    // cannot be read.
-    let uri = setup
-        .otpauth_uri_text(client.base_url())
-        .map_err(Failure::from_server)?;
-    if let Some(path) = qr_png {
-        setup.save_qr_png(path).map_err(Failure::from_server)?;
-    }
-    if out.json {
-        out.json(&json!({
-            "account": setup.account,
-            "manualEntryKey": setup.manual_entry_key.expose(),
-            "qrCodeSetupImageUrl": setup.qr_code_setup_image_url.expose(),
-            "otpauthUri": uri.expose(),
-        }));
-        return Ok(());
-    }
-    print_setup(out, &setup, &uri, qr_png);
-    Ok(())
-}
-
-/// The human-readable setup: account, key, URI, where the PNG went, and a terminal QR code.
-pub fn print_setup(out: &Out, setup: &SetupCode, uri: &Secret, qr_png: Option<&Path>) {
-    out.field("account", &setup.account);
-    out.field("manual key", setup.manual_entry_key.expose());
-    out.field("otpauth URI", uri.expose());
-    if let Some(path) = qr_png {
-        out.field("QR image", path.display().to_string());
-    }
-    if out.interactive() {
-        if let Some(qr) = terminal_qr(uri.expose()) {
-            out.line(qr);
-        }
-    }
-}
-
-/// The otpauth URI as a QR code in Unicode half blocks, for a terminal.
-fn terminal_qr(uri: &str) -> Option<String> {
-    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
-    Some(
-        code.render::<qrcode::render::unicode::Dense1x2>()
-            .dark_color(qrcode::render::unicode::Dense1x2::Light)
-            .light_color(qrcode::render::unicode::Dense1x2::Dark)
-            .quiet_zone(true)
-            .build(),
-    )
-}
-
-fn validate(out: &Out, client: &Client, ticket: Option<&ConfirmTicket>, code: &str) -> Result<()> {
-    let v = match ticket {
-        Some(t) => client.tfa().validate_with(t, code)?,
-        None => client.tfa().validate(code)?,
-    };
-    if out.json {
-        out.json(&json!({"valid": true, "firstActivation": v.first_activation}));
-    } else if v.first_activation {
-        out.line("valid: the authenticator app is now linked");
-    } else {
-        out.line("valid: the app was already linked (or the app method is off)");
-    }
-    Ok(())
-}
-
-fn login(
-    out: &Out,
-    client: &Client,
-    user: &str,
-    password: Secret,
-    code: Option<&str>,
-) -> Result<()> {
-    let outcome = match code {
-        Some(code) => {
-            LoginOutcome::Authenticated(client.auth().login_with_code(user, password, code)?)
-        }
-        None => client.auth().login(user, password)?,
-    };
-    let value = match &outcome {
-        LoginOutcome::Authenticated(s) => json!({
-            "status": "authenticated",
-            "token": s.token.expose(),
-            "expires": s.expires,
-        }),
-        LoginOutcome::TfaActivationRequired { ticket, tfa_key } => json!({
-            "status": "tfa_activation_required",
-            "confirmUrl": ticket.url(),
-            "confirmKey": ticket.key().expose(),
-            "tfaKey": tfa_key.as_ref().map(Secret::expose),
-        }),
-        LoginOutcome::TfaCodeRequired { ticket } => json!({
-            "status": "tfa_code_required",
-            "confirmUrl": ticket.url(),
-            "confirmKey": ticket.key().expose(),
-        }),
-        LoginOutcome::SmsRequired {
-            confirm_url,
-            phone_noise,
-            ..
-        } => json!({
-            "status": "sms_required",
-            "confirmUrl": confirm_url,
-            "phoneNoise": phone_noise,
-        }),
-        _ => {
-            return Err(Failure::usage(
-                "the server answered a login outcome this tool does not know",
-            ))
-        }
-    };
-    if out.json {
-        out.json(&value);
-    } else {
-        print_object(out, &value);
-    }
-    Ok(())
-}
-
 /// The TOTP key for `login`: from `--totp-key-file`, or else `DOCSPACE_TOTP_KEY`.
 fn totp_key(file: Option<&Path>) -> Result<Option<TotpKey>> {
     let text = match file {
@@ -387,177 +254,6 @@ fn totp_key(file: Option<&Path>) -> Result<Option<TotpKey>> {
         },
     };
     Ok(Some(TotpKey::from_base32(text.trim())?))
-}
-
-/// `login` with a stored key: the code computed at the call, never in a step's last seconds.
-fn login_with_key(
-    out: &Out,
-    client: &Client,
-    user: &str,
-    password: Secret,
-    key: &TotpKey,
-) -> Result<()> {
-    let session = client.auth().login_with_totp(user, password, key)?;
-    let value = json!({
-        "status": "authenticated",
-        "token": session.token.expose(),
-        "expires": session.expires,
-    });
-    if out.json {
-        out.json(&value);
-    } else {
-        print_object(out, &value);
-    }
-    Ok(())
-}
-
-/// Prints a flat JSON object as `key: value` lines (nulls skipped).
-fn print_object(out: &Out, value: &Value) {
-    if let Value::Object(map) = value {
-        for (k, v) in map {
-            match v {
-                Value::Null => {}
-                Value::String(s) => out.field(k, s),
-                other => out.field(k, other.to_string()),
-            }
-        }
-    }
-}
-
-fn confirm(out: &Out, client: &Client) -> Result<()> {
-    let data = client.tfa().confirm()?;
-    let value = match &data {
-        // `confirmUrl`/`confirmKey` as in `login`'s output; `url`, `cookieName` and
-        // `cookieValue` (the server's names) stay as aliases.
-        Some(d) => json!({
-            "confirmUrl": d.url,
-            "confirmKey": d.cookie_value.as_ref().map(Secret::expose),
-            "url": d.url,
-            "cookieName": d.cookie_name,
-            "cookieValue": d.cookie_value.as_ref().map(Secret::expose),
-        }),
-        None => Value::Null,
-    };
-    if out.json {
-        out.json(&value);
-    } else if let Some(d) = &data {
-        out.field("confirmUrl", &d.url);
-        if let Some(key) = &d.cookie_value {
-            out.field("confirmKey", key.expose());
-        }
-    } else {
-        out.line("TFA does not apply to this user");
-    }
-    Ok(())
-}
-
-fn settings(out: &Out, client: &Client) -> Result<()> {
-    let methods = client.tfa().methods()?;
-    if out.json {
-        out.json(&serde_json::to_value(&methods).unwrap_or(Value::Null));
-        return Ok(());
-    }
-    if methods.is_empty() {
-        out.line("no TFA methods on this portal");
-    }
-    for m in &methods {
-        out.line(format!(
-            "{:<4} enabled={:<5} available={:<5} {}",
-            clean(m.id.as_str()),
-            m.enabled,
-            m.available,
-            clean(&m.title)
-        ));
-        // Exactly what the server sent: a list it omitted is not shown, an empty one is.
-        for (label, list) in [
-            ("trusted IPs", &m.trusted_ips),
-            ("mandatory users", &m.mandatory_users),
-            ("mandatory groups", &m.mandatory_groups),
-        ] {
-            if let Some(list) = list {
-                out.line(format!("     {label}: {}", clean(&list.join(", "))));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn set_policy(out: &Out, client: &Client, policy: &TfaPolicy, with_link: bool) -> Result<()> {
-    if with_link {
-        let url = client.tfa().set_policy_with_link(policy)?;
-        if out.json {
-            // `""` as the server answers it: nothing for the caller to confirm (TFA off, or
-            // the policy saved while TFA does not apply to the caller).
-            out.json(&json!({"url": url.as_deref().unwrap_or_default()}));
-        } else {
-            match url {
-                Some(u) => out.field("confirm URL", u),
-                None => out.line("policy set; nothing for the caller to confirm"),
-            }
-        }
-    } else {
-        let enabled = client.tfa().set_policy(policy)?;
-        if out.json {
-            out.json(&json!({"enabled": enabled}));
-        } else if enabled {
-            out.line("policy set: TFA is on (every session on the portal was signed out)");
-        } else {
-            out.line("policy set: TFA is off");
-        }
-    }
-    Ok(())
-}
-
-fn codes_json(codes: &[BackupCode]) -> Value {
-    Value::Array(
-        codes
-            .iter()
-            .map(|c| json!({"isUsed": c.is_used, "code": c.code.expose()}))
-            .collect(),
-    )
-}
-
-fn codes(out: &Out, client: &Client, regenerate: bool) -> Result<()> {
-    let codes = if regenerate {
-        client.tfa().regenerate_backup_codes()?
-    } else {
-        client.tfa().backup_codes()?
-    };
-    if out.json {
-        out.json(&codes_json(&codes));
-    } else {
-        for c in &codes {
-            out.line(format!(
-                "{}{}",
-                clean(c.code.expose()),
-                if c.is_used { "  (used)" } else { "" }
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn unlink(out: &Out, client: &Client, user: Option<&str>) -> Result<()> {
-    let url = match user {
-        Some(id) => {
-            client.tfa().unlink_user(id)?;
-            String::new()
-        }
-        None => client
-            .tfa()
-            .unlink_self()?
-            .url()
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    if out.json {
-        out.json(&json!({"url": url}));
-    } else if url.is_empty() {
-        out.line("unlinked: the member links a new app at the next login");
-    } else {
-        out.field("unlinked; link a new app at", url);
-    }
-    Ok(())
 }
 
 /// A member or group id must be a GUID (`66faa6e4-f133-11ea-b126-00ffeec8b4ef`); anything

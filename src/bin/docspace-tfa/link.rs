@@ -13,7 +13,7 @@ use docspace_tfa::{
 };
 use serde_json::{json, Value};
 
-use crate::commands::print_setup;
+use crate::commands::setup::print_setup;
 use crate::output::{Failure, Out};
 
 type Result<T> = std::result::Result<T, Failure>;
