@@ -1,7 +1,7 @@
 //! Credentials: what a request carries (`Authorization`, the `asc_auth_key` cookie, the
 //! `Confirm` header and the `asc_confirm_key_<type>` cookie), whom it acts for (the signed-in
 //! user, or the `confirm` scheme's rules), and the cookies the portal sets (`docs/server.md`,
-//! "Login" and "The settings endpoints"; `docs/emulator.md`, "Credentials").
+//! "Login" and "The settings endpoints"; `docs/emulator.md`, "What it models": Credentials).
 
 use std::fmt;
 

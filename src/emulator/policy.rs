@@ -1,6 +1,7 @@
 //! The portal's TFA policy: the settings of each method (SMS, authenticator app), and whom
 //! TFA applies to for a request — everyone while a method is on, except that a trusted IP
-//! exempts members not named mandatory (`docs/server.md`, "The settings endpoints"; `docs/emulator.md`, "Policy").
+//! exempts members not named mandatory (`docs/server.md`, "The settings endpoints";
+//! `docs/emulator.md`, "What it models": Policy).
 
 use std::net::IpAddr;
 

@@ -1,7 +1,7 @@
 //! Routing: the endpoints the emulator serves under `/api/2.0/`, matched case-insensitively
 //! as ASP.NET routes are, and the dispatch of a request to its handler. An unknown path is an
 //! empty `404`, a known path with another method an empty `405` (`docs/emulator.md`,
-//! "Framework refusals").
+//! "What it models": Framework refusals).
 
 use super::creds::Creds;
 use super::http::{Context, Incoming, Outgoing};
