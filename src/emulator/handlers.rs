@@ -5,7 +5,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
 use super::refusals::{
@@ -18,11 +17,7 @@ use super::state::{
 use crate::error::Result;
 use crate::messages::ServerMessage;
 use crate::models::TfaType;
-
-/// The auth cookie the portal sets on login and validate.
-pub(crate) const AUTH_COOKIE: &str = "asc_auth_key";
-/// The prefix of the confirm-key cookies.
-pub(crate) const CONFIRM_COOKIE_PREFIX: &str = "asc_confirm_key_";
+use crate::text::{decode_component as decode, AUTH_COOKIE, CONFIRM_COOKIE_PREFIX};
 /// The "null date" challenged logins carry in `expires`.
 const NULL_DATE: &str = "0001-01-01T00:00:00";
 /// The GUID that resolves to no user.
@@ -199,13 +194,6 @@ impl Creds {
             confirm,
         }
     }
-}
-
-/// Percent-decodes a query or cookie component (`+` is a space).
-fn decode(s: &str) -> String {
-    percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 /// The endpoints.
