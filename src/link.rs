@@ -240,36 +240,6 @@ impl Tfa<'_> {
             backup_codes,
         })
     }
-
-    /// [`link`](Self::link), acting as the authenticator app: the code is computed from the
-    /// setup code's key with [`Totp::code_to_send`](crate::totp::Totp::code_to_send) (the
-    /// system clock; near the end of a step it waits for the next one). For service accounts
-    /// and tests; keep [`Linked::setup`]'s key if the account must log in later
-    /// ([`Authentication::login_with_totp`](crate::Authentication::login_with_totp)).
-    ///
-    /// # Errors
-    ///
-    /// As for [`link`](Self::link); [`ErrorKind::InvalidInput`] when the portal's manual key
-    /// is not base32.
-    ///
-    /// ```no_run
-    /// # let client = docspace_tfa::Client::from_env()?;
-    /// let linked = client.tfa().link_as_authenticator()?;
-    /// let key = linked.setup.manual_entry_key; // store it with the backup codes
-    /// # Ok::<(), docspace_tfa::Error>(())
-    /// ```
-    #[cfg(feature = "totp")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
-    pub fn link_as_authenticator(&self) -> Result<Linked> {
-        use crate::totp::{SystemClock, Totp};
-        self.link(|setup| {
-            let key = setup.totp_key()?;
-            Ok(Totp::docspace()
-                .code_to_send(&key, &SystemClock)
-                .expose()
-                .to_owned())
-        })
-    }
 }
 
 /// The portal offered a `TfaAuth` ticket: an app is linked already.

@@ -73,6 +73,7 @@
 mod clock;
 mod code;
 mod key;
+mod link;
 mod login;
 mod otpauth;
 mod private_file;
