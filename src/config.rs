@@ -56,7 +56,7 @@ pub(crate) struct Config {
     pub(crate) settings: Settings,
 }
 
-/// Builds a [`Client`]: `Client::builder().base_url(..).token(..).build()?`.
+/// Builds a [`Client`](crate::Client): `Client::builder().base_url(..).token(..).build()?`.
 ///
 /// Everything but the base URL has a default.
 #[derive(Clone)]
@@ -221,7 +221,7 @@ impl ClientBuilder {
     }
 
     /// An absolute deadline for every call of the client (and of the clients made from it
-    /// with [`Client::with_token`]): a call past it fails with
+    /// with [`Client::with_token`](crate::Client::with_token)): a call past it fails with
     /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) without sending anything. For a
     /// program that must finish a sequence of calls by a given time. Default: none.
     pub fn deadline(mut self, deadline: Instant) -> Self {

@@ -56,7 +56,9 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Result<T, Error>`](Error). Match on [`Error::kind`]:
+//! Every call returns [`Result<T, Error>`](Error). `Error` is opaque: match on
+//! [`Error::kind`], and read the rest through its accessors ([`Error::status`],
+//! [`Error::server_message`], [`Error::retry_after`], …):
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ErrorKind};
@@ -94,6 +96,14 @@
 //!   store (ureq's platform verifier) instead of the bundled Mozilla roots. Adds
 //!   `rustls-platform-verifier` (3 crates on Linux). Without it, a portal behind an internal CA
 //!   is reached with [`ClientBuilder::add_root_certificates_pem`].
+//!
+//! # How the crate is built
+//!
+//! A straight tower of small modules, each importing only from the floors below it: leaves
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`) → `error` →
+//! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
+//! → `client` → the handlers (`tfa`, `auth`, `people`, `link`) → `totp` → `emulator` and the
+//! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -109,6 +119,7 @@ pub mod emulator;
 mod error;
 mod escapes;
 mod input;
+mod kind;
 mod link;
 mod messages;
 mod models;
