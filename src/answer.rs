@@ -6,17 +6,22 @@
 //! error envelope, the exception type it names, the endpoint, and — where the server uses one
 //! status and type for two meanings — the message, recognized in any of the server's cultures
 //! ([`ServerMessage`]; `docs/server.md` has the cases).
+//!
+//! A success becomes a [`Reply`], which the handlers decode into models of a checked
+//! [`Shape`]; a failure becomes an [`Error`] whose texts are bounded and redacted here, once.
 
 use std::time::Duration;
 
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use ureq::http::HeaderMap;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Result, StatusError};
 use crate::messages::ServerMessage;
-use crate::redact::{quote, snippet};
-use crate::request::{header_str, Endpoint, Request};
+use crate::redact::{blank_quoted, bounded, quote, skeleton, snippet, Redactions};
+use crate::request::{ErrorClass, Request};
+use crate::secret::Secret;
+use crate::text::find_cookie;
 
 /// Parses a `2xx` body: empty → `Null`; otherwise JSON, with the envelope unwrapped.
 pub(crate) fn parse_success_body(bytes: &[u8]) -> std::result::Result<Value, String> {
@@ -75,12 +80,14 @@ pub fn unwrap_envelope(value: Value) -> Value {
     }
 }
 
-/// Builds the error for a non-success, non-redirect status.
+/// Builds the error for a non-success, non-redirect status, every text from the server
+/// bounded and cleaned of the request's secrets (`redactions`).
 pub(crate) fn status_error(
     req: &Request<'_>,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
+    redactions: &Redactions,
 ) -> Error {
     let envelope = std::str::from_utf8(body)
         .ok()
@@ -100,7 +107,7 @@ pub(crate) fn status_error(
     let recognized = raw_message.as_deref().and_then(ServerMessage::recognize);
     let kind = classify(
         status,
-        req.endpoint,
+        req.errors,
         has_error_body,
         error_type.as_deref(),
         recognized,
@@ -109,22 +116,37 @@ pub(crate) fn status_error(
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let html = !has_error_body && is_html(headers, body);
-    Error::Status {
+    Error::status_error(StatusError {
         operation: req.operation(),
         status,
         kind,
         // Bounded: a message can be megabytes long.
-        message: raw_message.as_deref().map(quote),
-        error_type,
+        message: raw_message.as_deref().map(|m| redactions.apply(&quote(m))),
+        error_type: error_type.map(|t| redactions.apply(&t)),
         snippet: if has_error_body {
             String::new()
         } else {
-            snippet(body)
+            redactions.apply(&snippet(body))
         },
         retry_after,
         html,
         recognized,
-    }
+    })
+}
+
+/// The error for a `2xx` body that is not JSON: `reason` and the body's start redacted.
+pub(crate) fn undecodable_success(
+    req: &Request<'_>,
+    reason: &str,
+    body: &[u8],
+    redactions: &Redactions,
+) -> Error {
+    Error::decode(
+        req.operation(),
+        "JSON",
+        redactions.apply(reason),
+        redactions.apply(&snippet(body)),
+    )
 }
 
 /// Whether an error body is an HTML page (a proxy's, a gateway's or a web server's), by its
@@ -160,7 +182,7 @@ fn is_html(headers: &HeaderMap, body: &[u8]) -> bool {
 /// plain `500`. `recognized` is that message, when the table knows it.
 pub(crate) fn classify(
     status: u16,
-    endpoint: Endpoint,
+    errors: ErrorClass,
     has_error_body: bool,
     error_type: Option<&str>,
     recognized: Option<ServerMessage>,
@@ -174,7 +196,7 @@ pub(crate) fn classify(
         }
     };
     match status {
-        400 if endpoint == Endpoint::Validate => ErrorKind::InvalidCode,
+        400 if errors == ErrorClass::Validate => ErrorKind::InvalidCode,
         400 => ErrorKind::BadRequest,
         401 => ErrorKind::Unauthorized,
         // One status and type, two meanings: the message decides; an unknown text is the
@@ -187,7 +209,7 @@ pub(crate) fn classify(
         403 if has_error_body && error_type.is_none() && recognized.is_some() => {
             recognized.map(by_message).unwrap_or(ErrorKind::Forbidden)
         }
-        403 if has_error_body && matches!(endpoint, Endpoint::Validate | Endpoint::Login) => {
+        403 if has_error_body && matches!(errors, ErrorClass::Validate | ErrorClass::Login) => {
             ErrorKind::RateLimited
         }
         403 => ErrorKind::Forbidden,
@@ -204,6 +226,96 @@ pub(crate) fn classify(
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::UnexpectedStatus,
     }
+}
+
+/// The JSON shape a model is decoded from.
+#[derive(Clone, Copy)]
+pub(crate) enum Shape {
+    /// A JSON object.
+    Object,
+    /// A JSON array whose items are objects.
+    ListOfObjects,
+}
+
+/// A successful answer: the envelope's `response` and the headers.
+pub(crate) struct Reply {
+    pub(crate) operation: String,
+    /// The unwrapped value (`Null` when absent or the body was empty).
+    pub(crate) value: Value,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Reply {
+    /// Decodes the value as `T`.
+    ///
+    /// `shape` is checked first: serde's derived decoding would otherwise fill a struct from a
+    /// JSON array by position, and accept `["a","b"]` as a setup code.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        expected: &'static str,
+        shape: Shape,
+    ) -> Result<T> {
+        let shape_ok = match (&self.value, shape) {
+            (Value::Null, _) => {
+                return Err(self.decode_error(expected, "the answer carried no value".to_owned()))
+            }
+            (Value::Object(_), Shape::Object) => true,
+            (Value::Array(items), Shape::ListOfObjects) => items.iter().all(Value::is_object),
+            _ => false,
+        };
+        if !shape_ok {
+            let wanted = match shape {
+                Shape::Object => "an object",
+                Shape::ListOfObjects => "a list of objects",
+            };
+            return Err(self.decode_error(expected, format!("the answer is not {wanted}")));
+        }
+        // serde's messages quote the values they reject (`invalid type: string "JBSWY3DP…"`).
+        T::deserialize(&self.value)
+            .map_err(|e| self.decode_error(expected, blank_quoted(&e.to_string())))
+    }
+
+    /// The value as a bool (`validate`, `PUT tfaapp`).
+    pub(crate) fn decode_bool(&self) -> Result<bool> {
+        match &self.value {
+            Value::Bool(b) => Ok(*b),
+            Value::Null => Err(self.decode_error("bool", "the answer carried no value".into())),
+            _ => Err(self.decode_error("bool", "the answer is not a bool".into())),
+        }
+    }
+
+    /// A decode error about this reply.
+    ///
+    /// The body parsed as JSON, so the snippet shows its skeleton: keys, bools and nulls, with
+    /// every string and number blanked. An answer of the wrong shape can carry a secret without
+    /// a key that names it (`["user@example.com", "JBSWY3DP…"]`). `reason` is the crate's own
+    /// text, or serde's with the quoted values blanked.
+    pub(crate) fn decode_error(&self, expected: &'static str, reason: String) -> Error {
+        Error::decode(
+            self.operation.clone(),
+            expected,
+            reason,
+            bounded(&skeleton(&self.value)),
+        )
+    }
+
+    /// The values of all `Set-Cookie` headers.
+    pub(crate) fn set_cookies(&self) -> impl Iterator<Item = &str> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+    }
+
+    /// The value of the cookie `name` the answer sets (the last non-empty one).
+    pub(crate) fn cookie(&self, name: &str) -> Option<Secret> {
+        find_cookie(self.set_cookies(), name).map(Secret::new)
+    }
+}
+
+/// A header's value as text, when it is present and visible ASCII.
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 #[cfg(test)]
@@ -257,7 +369,7 @@ mod tests {
 
     #[test]
     fn classification() {
-        use Endpoint::*;
+        use ErrorClass::*;
         assert_eq!(
             classify(400, Validate, true, None, None),
             ErrorKind::InvalidCode

@@ -1,8 +1,8 @@
 //! Login that understands the second factor: `/api/2.0/authentication…`.
 //!
-//! [`Auth::login`] answers with a [`LoginOutcome`] the caller must match on: a token, or the
+//! [`Authentication::login`] answers with a [`LoginOutcome`] the caller must match on: a token, or the
 //! second factor the portal demands together with the confirm ticket to continue with.
-//! [`Auth::login_with_code`] finishes a TFA login in one call.
+//! [`Authentication::login_with_code`] finishes a TFA login in one call.
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, LoginOutcome};
@@ -23,17 +23,20 @@ use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 use ureq::http::Method;
 
+use crate::answer::{Reply, Shape};
 use crate::client::Client;
-use crate::code::normalize_code;
-use crate::confirm::{ConfirmTicket, QUERY_VALUE};
+use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
+use crate::input::normalize_code;
 use crate::models::Session;
-use crate::request::{Credential, Endpoint, Reply, Request, Shape};
+use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
+use crate::text::QUERY_VALUE;
 
-/// Handler for the authentication endpoints; see [`Client::auth`].
+/// Handler for the authentication endpoints (logging in, with or without a second factor);
+/// see [`Client::auth`].
 #[derive(Debug, Clone, Copy)]
-pub struct Auth<'c> {
+pub struct Authentication<'c> {
     client: &'c Client,
 }
 
@@ -50,7 +53,7 @@ pub enum LoginOutcome {
     /// The portal requires an authenticator app and none is linked yet (or the link expired).
     /// Link one with the ticket: [`Tfa::setup_with`](crate::Tfa::setup_with), then
     /// [`Tfa::validate_with`](crate::Tfa::validate_with) or
-    /// [`Auth::login_with_code`].
+    /// [`Authentication::login_with_code`].
     TfaActivationRequired {
         /// A complete `TfaActivation` ticket (URL from `confirmUrl`, key from the
         /// `asc_confirm_key_TfaActivation` cookie).
@@ -59,7 +62,7 @@ pub enum LoginOutcome {
         tfa_key: Option<Secret>,
     },
     /// The portal requires a code from the linked authenticator app: call
-    /// [`Auth::login_with_code`], or [`Tfa::validate_with`](crate::Tfa::validate_with) with the
+    /// [`Authentication::login_with_code`], or [`Tfa::validate_with`](crate::Tfa::validate_with) with the
     /// ticket.
     TfaCodeRequired {
         /// A complete `TfaAuth` ticket.
@@ -97,7 +100,7 @@ impl std::fmt::Debug for LoginOutcome {
                 expires,
             } => f
                 .debug_struct("SmsRequired")
-                .field("confirm_url", &crate::confirm::redact_url(confirm_url))
+                .field("confirm_url", &crate::text::redact_url(confirm_url))
                 .field("phone_noise", phone_noise)
                 .field("expires", expires)
                 .finish(),
@@ -134,9 +137,9 @@ struct AuthAnswer {
     confirm_url: Option<String>,
 }
 
-impl<'c> Auth<'c> {
+impl<'c> Authentication<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
-        Auth { client }
+        Authentication { client }
     }
 
     /// Logs in with a user name (e-mail) and password (`POST authentication`, anonymous).
@@ -165,7 +168,7 @@ impl<'c> Auth<'c> {
                     code: None,
                     session: false,
                 })?
-                .endpoint(Endpoint::Login),
+                .errors(ErrorClass::Login),
         )?;
         outcome(&reply)
     }
@@ -209,7 +212,7 @@ impl<'c> Auth<'c> {
                     code: Some(&code),
                     session: false,
                 })?
-                .endpoint(Endpoint::Login),
+                .errors(ErrorClass::Login),
         )?;
         match outcome(&reply)? {
             LoginOutcome::Authenticated(session) => Ok(session),

@@ -22,22 +22,15 @@
 
 use std::fmt;
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 
 use crate::error::{Error, Result};
 use crate::models::ConfirmData;
 use crate::secret::Secret;
-
-/// Characters escaped in the `Confirm` header's values: everything but the URL-safe
-/// unreserved set, so `+`, `/`, `=` and `&` inside a key survive the server's query parser.
-pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// The prefix of the cookie that carries a confirm key: `asc_confirm_key_<type>`.
-pub(crate) const CONFIRM_COOKIE_PREFIX: &str = "asc_confirm_key_";
+use crate::text::{
+    confirm_key_cookie, parse_query, query_of, query_param, redact_url, CONFIRM_COOKIE_PREFIX,
+    QUERY_VALUE,
+};
 
 /// A confirm ticket (`type`, `uid`, `key`) for `tfaapp/setup` and `tfaapp/validate`.
 ///
@@ -101,15 +94,11 @@ impl ConfirmTicket {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the URL has no query,
     /// when `type` or `uid` is missing or empty, or when the key is empty.
     pub fn from_url(url: &str, key: impl Into<Secret>) -> Result<Self> {
-        let without_fragment = url.split('#').next().unwrap_or_default();
-        let query = match without_fragment.split_once('?') {
-            Some((_, q)) => q,
-            None => {
-                return Err(Error::invalid_input(
-                    "confirm URL",
-                    "it has no query with `type` and `uid`",
-                ))
-            }
+        let Some(query) = query_of(url) else {
+            return Err(Error::invalid_input(
+                "confirm URL",
+                "it has no query with `type` and `uid`",
+            ));
         };
         let mut ticket = Self::from_query(query, key)?;
         ticket.url = Some(url.to_owned());
@@ -124,12 +113,7 @@ impl ConfirmTicket {
     /// As for [`from_url`](Self::from_url).
     pub fn from_query(query: &str, key: impl Into<Secret>) -> Result<Self> {
         let pairs = parse_query(query.trim_start_matches('?'));
-        let find = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let find = |name: &str| query_param(&pairs, name);
         let confirm_type = find("type")
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| {
@@ -173,13 +157,8 @@ impl ConfirmTicket {
         url: &str,
         set_cookies: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self> {
-        let query = url.split('#').next().unwrap_or_default();
-        let query = query.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        let confirm_type = parse_query(query)
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("type"))
-            .map(|(_, v)| v)
-            .unwrap_or_default();
+        let pairs = parse_query(query_of(url).unwrap_or_default());
+        let confirm_type = query_param(&pairs, "type").unwrap_or_default();
         let wanted = format!("{CONFIRM_COOKIE_PREFIX}{confirm_type}");
         let (_, key) = confirm_key_cookie(set_cookies, &wanted).ok_or_else(|| {
             Error::invalid_input(
@@ -242,116 +221,6 @@ impl fmt::Debug for ConfirmTicket {
     }
 }
 
-/// Query parameters whose values [`redact_url`] hides (a confirm link may carry its key).
-const SECRET_PARAMS: &[&str] = &["key", "token", "code", "secret", "password"];
-
-/// A URL for `Debug` output: the values of `key`, `token`, `code`, `secret` and `password`
-/// query parameters replaced by `***`.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((head, rest)) = url.split_once('?') else {
-        return url.to_owned();
-    };
-    let (query, fragment) = match rest.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (rest, None),
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _))
-                if SECRET_PARAMS
-                    .iter()
-                    .any(|p| decode_component(name).eq_ignore_ascii_case(p)) =>
-            {
-                format!("{name}=***")
-            }
-            _ => pair.to_owned(),
-        })
-        .collect();
-    let mut out = format!("{head}?{}", query.join("&"));
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
-    }
-    out
-}
-
-/// Splits `a=1&b=2` into decoded pairs (`+` is a space, as in HTML forms).
-fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(k), decode_component(v))
-        })
-        .collect()
-}
-
-/// Percent-decodes one query component, treating `+` as a space.
-fn decode_component(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
-/// Parses one `Set-Cookie` header value into its name and percent-decoded value.
-///
-/// Attributes after the first `;` are ignored. Returns `None` for a value without `=` or with
-/// an empty name.
-pub fn parse_set_cookie(header: &str) -> Option<(String, String)> {
-    let first = header.split(';').next()?;
-    let (name, value) = first.split_once('=')?;
-    let name = name.trim();
-    if name.is_empty() {
-        return None;
-    }
-    let value = value.trim().trim_matches('"');
-    Some((
-        name.to_owned(),
-        percent_decode_str(value).decode_utf8_lossy().into_owned(),
-    ))
-}
-
-/// Finds the confirm key among `Set-Cookie` header values: the non-empty
-/// `asc_confirm_key_*` cookie named `preferred` (case-insensitively), or failing that the last
-/// non-empty `asc_confirm_key_*` one. Returns the cookie's name and value.
-pub(crate) fn confirm_key_cookie<'a>(
-    set_cookies: impl IntoIterator<Item = &'a str>,
-    preferred: &str,
-) -> Option<(String, Secret)> {
-    let is_confirm = |name: &str| {
-        name.len() > CONFIRM_COOKIE_PREFIX.len()
-            && name
-                .get(..CONFIRM_COOKIE_PREFIX.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(CONFIRM_COOKIE_PREFIX))
-    };
-    let cookies: Vec<(String, String)> = set_cookies
-        .into_iter()
-        .filter_map(parse_set_cookie)
-        .filter(|(n, v)| !v.is_empty() && is_confirm(n))
-        .collect();
-    let chosen = cookies
-        .iter()
-        .rev()
-        .find(|(n, _)| n.eq_ignore_ascii_case(preferred))
-        .or_else(|| cookies.last())?;
-    Some((chosen.0.clone(), Secret::new(chosen.1.clone())))
-}
-
-/// Finds the value of cookie `name` among `Set-Cookie` header values (the last one wins, as in
-/// a browser). Empty values (a cookie being cleared) are skipped.
-pub(crate) fn find_cookie<'a>(
-    set_cookies: impl IntoIterator<Item = &'a str>,
-    name: &str,
-) -> Option<Secret> {
-    set_cookies
-        .into_iter()
-        .filter_map(parse_set_cookie)
-        .filter(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
-        .last()
-        .map(|(_, v)| Secret::new(v))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,34 +257,5 @@ mod tests {
         assert_eq!(t.uid(), "a-b");
         assert_eq!(t.key().expose(), "x+y");
         assert!(t.is_tfa_auth());
-    }
-
-    #[test]
-    fn redact_url_hides_secret_parameters() {
-        assert_eq!(
-            redact_url("https://p/c?type=T&uid=u&key=k1%2B&Token=t#f"),
-            "https://p/c?type=T&uid=u&key=***&Token=***#f"
-        );
-        assert_eq!(redact_url("https://p/c"), "https://p/c");
-        assert_eq!(redact_url("/c?k%65y=x&uid"), "/c?k%65y=***&uid");
-    }
-
-    #[test]
-    fn set_cookie_parsing() {
-        assert_eq!(
-            parse_set_cookie("asc_confirm_key_TfaAuth=12%2B3; path=/; secure; HttpOnly"),
-            Some(("asc_confirm_key_TfaAuth".into(), "12+3".into()))
-        );
-        assert_eq!(parse_set_cookie("novalue"), None);
-        assert_eq!(parse_set_cookie("=x"), None);
-        let k = find_cookie(
-            [
-                "other=1",
-                "asc_confirm_key_TfaAuth=; expires=Thu, 01 Jan 1970 00:00:00 GMT",
-                "asc_confirm_key_TfaAuth=abc",
-            ],
-            "asc_confirm_key_TfaAuth",
-        );
-        assert_eq!(k.unwrap().expose(), "abc");
     }
 }

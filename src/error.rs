@@ -12,110 +12,33 @@
 //! available"), the message decides: it is recognized in every culture the server speaks
 //! ([`ServerMessage`](crate::ServerMessage)), and an unknown text counts as "not available".
 //!
-//! No variant holds a token, password, confirm key, manual key or backup code: every text that
+//! `Error` is opaque (a box around a private representation, as `csv`'s and `jiff`'s errors
+//! are): read it through its accessors. No error holds a token, password, confirm key, manual key or backup code: every text that
 //! came from the server (body snippets, the envelope's message and type, a redirect's
 //! `Location`) is bounded, scrubbed of the JSON fields that carry secrets and of every secret
 //! the request carried; a wrong-shaped answer is shown as its skeleton, strings blanked; and the
 //! login-with-code path is named by its template (`authentication/{code}`), never with the code
-//! in it.
+//! in it. That cleaning happens once, where an error is made (`src/answer.rs`,
+//! `src/client.rs`): the constructors here take texts that are clean already.
 
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::kind::ErrorKind;
+use crate::messages::ServerMessage;
+
 /// A boxed error from a lower layer (the HTTP transport).
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// What kind of failure an [`Error`] is; the value to `match` on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// Bad input caught before any request was sent: an empty or impossible code, a malformed
-    /// base URL or confirm URL, a missing token.
-    InvalidInput,
-    /// The connection could not be made or broke before a complete answer arrived (DNS, refused,
-    /// reset, TLS, a malformed HTTP response).
-    Network,
-    /// The connect timeout or the per-request deadline passed.
-    Timeout,
-    /// The server rejected the TFA code (`400` from `tfaapp/validate`). Ask for a new code.
-    InvalidCode,
-    /// Any other `400 Bad Request`: the server refused the request's content.
-    BadRequest,
-    /// `401`: no valid token or ticket, an expired ticket, wrong user name or password, or a
-    /// failed login with a code.
-    Unauthorized,
-    /// `403`: the caller may not do this (not an admin, not the owner, a framework refusal),
-    /// or a login of a disabled account. The server says which in its message
-    /// ([`Error::recognized_message`] names the refusals it knows).
-    Forbidden,
-    /// Too many attempts: the brute-force lock of `tfaapp/validate` or of the login (a `403`
-    /// with an error body), or a `429`.
-    RateLimited,
-    /// The authenticator-app (or SMS) method is switched off or not offered on the portal, no
-    /// app is linked, or the app is already linked: a `403` `InvalidOperationException` whose
-    /// message is not a refusal (servers from 3.5), a `415` "Not available." or a `500` with the
-    /// "not available" text (servers up to 3.2.1), or a `405`.
-    NotAvailable,
-    /// `404`: the endpoint or the named object does not exist.
-    NotFound,
-    /// A `5xx` answer, including an HTML error page from a reverse proxy (see
-    /// [`Error::body_snippet`]).
-    Server,
-    /// A status code with no more specific kind (for example `402 Payment Required`).
-    UnexpectedStatus,
-    /// The server answered with a redirect (`3xx`). The API never redirects; a redirect usually
-    /// means a wrong base URL (for example `http://` where the portal wants `https://`).
-    /// Credentials are never sent to the redirect target.
-    Redirect,
-    /// The answer was not the JSON that was expected: not UTF-8, not JSON, truncated, or of
-    /// another shape.
-    Decode,
-    /// The response body exceeded the client's size limit.
-    ResponseTooLarge,
-    /// A local I/O error, such as failing to write a QR image to a file.
-    Io,
-    /// Two-factor authentication does not apply to the caller: `GET settings/tfaapp/confirm`
-    /// answered `null` (TFA is off, the caller is not among the users it is mandatory for, or
-    /// the caller's IP address is trusted). There is nothing to set up or validate.
-    TfaNotApplicable,
-}
-
-impl ErrorKind {
-    /// A short `snake_case` name, stable across releases (the CLI prints it).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::Network => "network",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::InvalidCode => "invalid_code",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::NotAvailable => "not_available",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Server => "server",
-            ErrorKind::UnexpectedStatus => "unexpected_status",
-            ErrorKind::Redirect => "redirect",
-            ErrorKind::Decode => "decode",
-            ErrorKind::ResponseTooLarge => "response_too_large",
-            ErrorKind::Io => "io",
-            ErrorKind::TfaNotApplicable => "tfa_not_applicable",
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Every way a call can fail.
+/// Every way a call can fail: one opaque type to match on by its [`kind`](Error::kind).
 ///
-/// Match on [`Error::kind`] rather than on the variants: the variants say *where* the failure
-/// happened (before sending, in transport, in the answer's status, in its body), the kind says
-/// *what* it means.
+/// The accessors say what is known about the failure: [`kind`](Error::kind) (what it means
+/// and what to do), [`status`](Error::status), [`operation`](Error::operation) (which
+/// request), [`server_message`](Error::server_message), [`error_type`](Error::error_type),
+/// [`recognized_message`](Error::recognized_message), [`retry_after`](Error::retry_after),
+/// [`body_snippet`](Error::body_snippet), [`is_html`](Error::is_html), and
+/// [`source`](std::error::Error::source) for the transport's or the file system's own error.
+/// `Display` is one lower-case line that holds no secret.
 ///
 /// ```
 /// use docspace_tfa::{Client, ErrorKind};
@@ -124,70 +47,36 @@ impl fmt::Display for ErrorKind {
 /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
 /// assert_eq!(err.status(), None);
 /// ```
+#[derive(Debug)]
+pub struct Error(Box<Repr>);
+
+/// Where the failure happened; private, so that it can grow without breaking anyone. Every
+/// text in it that came from the server was bounded and redacted before it got here (see
+/// `src/redact.rs`): an `Error` is never reopened to clean it.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Bad input caught before any request was sent.
+enum Repr {
+    /// Bad input caught before any request was sent. `reason` never holds a secret value.
     #[error("invalid {what}: {reason}")]
-    #[non_exhaustive]
-    InvalidInput {
-        /// What was invalid: `"code"`, `"base URL"`, `"confirm URL"`, ….
-        what: &'static str,
-        /// Why, in a few words. Never contains the rejected value when it may be a secret.
-        reason: String,
-    },
+    InvalidInput { what: &'static str, reason: String },
 
     /// The request did not get a complete answer: connection, TLS, protocol or timeout.
     #[error("{operation}: {}: {source}", if *.timeout { "timed out" } else { "network error" })]
-    #[non_exhaustive]
     Transport {
-        /// The request, as `METHOD path-template`.
         operation: String,
-        /// Whether a timeout (connect or deadline) ended the request.
         timeout: bool,
-        /// The transport's own error.
         #[source]
         source: BoxError,
     },
 
     /// The server answered with an error status.
-    #[error("{operation}: HTTP {status}{}", StatusDetail { status: *status, message: message.as_deref(), snippet, html: *html })]
-    #[non_exhaustive]
-    Status {
-        /// The request, as `METHOD path-template`.
-        operation: String,
-        /// The HTTP status code.
-        status: u16,
-        /// The classification, decided from the status, the body and the endpoint.
-        kind: ErrorKind,
-        /// `error.message` from a DocSpace error envelope, when the body was one: its first
-        /// 200 characters, scrubbed of secrets.
-        message: Option<String>,
-        /// `error.type` from the envelope (the server's exception type), when present, bounded
-        /// like `message`.
-        error_type: Option<String>,
-        /// A bounded, secret-scrubbed start of the body when it was not an error envelope
-        /// (empty, HTML, truncated); empty otherwise. Not shown by `Display` for an HTML page.
-        snippet: String,
-        /// The `Retry-After` delay the server asked for, if any.
-        retry_after: Option<Duration>,
-        /// Whether the body was an HTML page (a proxy's, a gateway's or a web server's), not
-        /// the portal's JSON. `Display` says so instead of quoting it; the start of the page is
-        /// in `snippet`.
-        html: bool,
-        /// The server message the crate recognized in `message`, in any culture.
-        recognized: Option<crate::messages::ServerMessage>,
-    },
+    #[error("{0}")]
+    Status(StatusError),
 
     /// The server answered with a redirect, which the API never does.
     #[error("{operation}: unexpected redirect (HTTP {status}) to {}; check the base URL", .location.as_deref().unwrap_or("an unnamed location"))]
-    #[non_exhaustive]
     Redirect {
-        /// The request, as `METHOD path-template`.
         operation: String,
-        /// The `3xx` status code.
         status: u16,
-        /// The `Location` header, if any.
         location: Option<String>,
     },
 
@@ -196,52 +85,68 @@ pub enum Error {
         "{operation}: could not decode {expected}: {reason}{}",
         Snippet(snippet)
     )]
-    #[non_exhaustive]
     Decode {
-        /// The request, as `METHOD path-template`.
         operation: String,
-        /// What was expected, such as `"setup code"` or `"bool"`.
         expected: &'static str,
-        /// Why decoding failed.
         reason: String,
-        /// A bounded, secret-scrubbed start of the body.
         snippet: String,
     },
 
     /// The response body was larger than the client accepts.
     #[error("{operation}: response body exceeds the limit of {limit} bytes")]
-    #[non_exhaustive]
-    ResponseTooLarge {
-        /// The request, as `METHOD path-template`.
-        operation: String,
-        /// The limit in bytes ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
-        limit: u64,
-    },
+    ResponseTooLarge { operation: String, limit: u64 },
 
-    /// The portal's answers so far rule out the next step of a flow, so it was not sent: TFA
-    /// does not apply to the caller ([`ErrorKind::TfaNotApplicable`]), an app is already
-    /// linked, or the portal wants SMS ([`ErrorKind::NotAvailable`]).
+    /// The portal's answers so far rule out the next step of a flow, so it was not sent.
     #[error("{operation}: {reason}")]
-    #[non_exhaustive]
     Precondition {
-        /// The request whose answer decided it, as `METHOD path-template`.
         operation: String,
-        /// [`ErrorKind::TfaNotApplicable`] or [`ErrorKind::NotAvailable`].
         kind: ErrorKind,
-        /// What the answer said, in a few words (no secret).
         reason: String,
     },
 
     /// A local I/O operation failed.
     #[error("{what}: {source}")]
-    #[non_exhaustive]
     Io {
-        /// What was being done, such as `"write QR image to qr.png"`.
         what: String,
-        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What an error status carried, as [`Error::status_error`] takes it. Every text is already
+/// bounded and redacted.
+#[derive(Debug)]
+pub(crate) struct StatusError {
+    /// The request, as `METHOD path-template`.
+    pub(crate) operation: String,
+    /// The HTTP status code.
+    pub(crate) status: u16,
+    /// The classification, decided from the status, the body and the endpoint.
+    pub(crate) kind: ErrorKind,
+    /// `error.message` from a DocSpace error envelope.
+    pub(crate) message: Option<String>,
+    /// `error.type` from the envelope (the server's exception type).
+    pub(crate) error_type: Option<String>,
+    /// The start of a body that was not an error envelope; empty otherwise.
+    pub(crate) snippet: String,
+    /// The `Retry-After` delay the server asked for.
+    pub(crate) retry_after: Option<Duration>,
+    /// Whether the body was an HTML page, not the portal's JSON.
+    pub(crate) html: bool,
+    /// The server message recognized in `message`, in any culture.
+    pub(crate) recognized: Option<ServerMessage>,
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let detail = StatusDetail {
+            status: self.status,
+            message: self.message.as_deref(),
+            snippet: &self.snippet,
+            html: self.html,
+        };
+        write!(f, "{}: HTTP {}{detail}", self.operation, self.status)
+    }
 }
 
 /// `Display` helper: the server's message, what an HTML page means, or the body snippet.
@@ -288,36 +193,77 @@ impl fmt::Display for Snippet<'_> {
     }
 }
 
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
 impl Error {
     /// The classification to match on.
     pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
-            Error::Transport { timeout: true, .. } => ErrorKind::Timeout,
-            Error::Transport { .. } => ErrorKind::Network,
-            Error::Status { kind, .. } => *kind,
-            Error::Redirect { .. } => ErrorKind::Redirect,
-            Error::Decode { .. } => ErrorKind::Decode,
-            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
-            Error::Io { .. } => ErrorKind::Io,
-            Error::Precondition { kind, .. } => *kind,
+        match &*self.0 {
+            Repr::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Repr::Transport { timeout: true, .. } => ErrorKind::Timeout,
+            Repr::Transport { .. } => ErrorKind::Network,
+            Repr::Status(s) => s.kind,
+            Repr::Redirect { .. } => ErrorKind::Redirect,
+            Repr::Decode { .. } => ErrorKind::Decode,
+            Repr::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Repr::Io { .. } => ErrorKind::Io,
+            Repr::Precondition { kind, .. } => *kind,
         }
     }
 
     /// The HTTP status of the answer, when there was one.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Status { status, .. } | Error::Redirect { status, .. } => Some(*status),
+        match &*self.0 {
+            Repr::Status(s) => Some(s.status),
+            Repr::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// The server's `error.message`, when the answer was a DocSpace error envelope.
+    /// The request that failed, as `METHOD path-template` (`POST settings/tfaapp/validate`,
+    /// `POST authentication/{code}`: a path that would hold a secret is named by its
+    /// template), or the request whose answer ruled out the next step; `None` for bad input
+    /// caught before sending and for local I/O.
+    pub fn operation(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Transport { operation, .. }
+            | Repr::Redirect { operation, .. }
+            | Repr::Decode { operation, .. }
+            | Repr::ResponseTooLarge { operation, .. }
+            | Repr::Precondition { operation, .. } => Some(operation),
+            Repr::Status(s) => Some(&s.operation),
+            Repr::InvalidInput { .. } | Repr::Io { .. } => None,
+        }
+    }
+
+    /// The server's `error.message`, when the answer was a DocSpace error envelope: its first
+    /// 200 characters, scrubbed of secrets.
     ///
-    /// Show it to a person; never branch on it (it is localized).
+    /// Show it to a person; never branch on it (it is localized): branch on
+    /// [`kind`](Error::kind), or on [`recognized_message`](Error::recognized_message).
     pub fn server_message(&self) -> Option<&str> {
-        match self {
-            Error::Status { message, .. } => message.as_deref(),
+        match &*self.0 {
+            Repr::Status(s) => s.message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The server's exception type from the error envelope (`error.type`, such as
+    /// `System.InvalidOperationException`), when it sent one; bounded like
+    /// [`server_message`](Error::server_message).
+    pub fn error_type(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Status(s) => s.error_type.as_deref(),
             _ => None,
         }
     }
@@ -325,9 +271,9 @@ impl Error {
     /// The server message the crate recognized in the error, in any of the server's cultures:
     /// how a refusal ([`ServerMessage::AccessDenied`](crate::ServerMessage::AccessDenied), a
     /// disabled account) is told from "not available" behind the same `403`.
-    pub fn recognized_message(&self) -> Option<crate::ServerMessage> {
-        match self {
-            Error::Status { recognized, .. } => *recognized,
+    pub fn recognized_message(&self) -> Option<ServerMessage> {
+        match &*self.0 {
+            Repr::Status(s) => s.recognized,
             _ => None,
         }
     }
@@ -336,20 +282,25 @@ impl Error {
     /// error page, plain text, a truncated body), for debugging; `None` when there was none.
     /// `Display` does not quote an HTML page: it says what it was.
     pub fn body_snippet(&self) -> Option<&str> {
-        match self {
-            Error::Status { snippet, .. } | Error::Decode { snippet, .. }
-                if !snippet.is_empty() =>
-            {
-                Some(snippet)
-            }
-            _ => None,
-        }
+        let snippet = match &*self.0 {
+            Repr::Status(s) => &s.snippet,
+            Repr::Decode { snippet, .. } => snippet,
+            _ => return None,
+        };
+        Some(snippet.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// Whether the error status came with an HTML page (a proxy's, a gateway's or a web
+    /// server's) instead of the portal's JSON; its start is in
+    /// [`body_snippet`](Error::body_snippet).
+    pub fn is_html(&self) -> bool {
+        matches!(&*self.0, Repr::Status(s) if s.html)
     }
 
     /// The delay a `429` (or `503`) asked for in `Retry-After`.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Status { retry_after, .. } => *retry_after,
+        match &*self.0 {
+            Repr::Status(s) => s.retry_after,
             _ => None,
         }
     }
@@ -369,34 +320,83 @@ impl Error {
         self.kind() == ErrorKind::Timeout
     }
 
-    /// Bad input, caught before sending.
-    pub(crate) fn invalid_input(what: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidInput {
-            what,
-            reason: reason.into(),
-        }
+    fn new(repr: Repr) -> Self {
+        Error(Box::new(repr))
     }
 
-    /// A flow step ruled out by an earlier answer (see [`Error::Precondition`]).
+    /// Bad input, caught before sending. `reason` must not quote a secret.
+    pub(crate) fn invalid_input(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::new(Repr::InvalidInput {
+            what,
+            reason: reason.into(),
+        })
+    }
+
+    /// A flow step ruled out by an earlier answer: [`ErrorKind::TfaNotApplicable`] or
+    /// [`ErrorKind::NotAvailable`], with what the answer said (no secret).
     pub(crate) fn precondition(
         operation: &str,
         kind: ErrorKind,
         reason: impl Into<String>,
     ) -> Self {
-        Error::Precondition {
+        Error::new(Repr::Precondition {
             operation: operation.to_owned(),
             kind,
             reason: reason.into(),
-        }
+        })
     }
 
     /// A local I/O failure.
     #[cfg_attr(not(feature = "totp"), allow(dead_code))] // used by the QR image writer
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
+        Error::new(Repr::Io {
             what: what.into(),
             source,
-        }
+        })
+    }
+
+    /// No complete answer: [`ErrorKind::Timeout`] when `timeout`, else [`ErrorKind::Network`].
+    pub(crate) fn transport(operation: String, timeout: bool, source: BoxError) -> Self {
+        Error::new(Repr::Transport {
+            operation,
+            timeout,
+            source,
+        })
+    }
+
+    /// A response body over the client's limit of `limit` bytes.
+    pub(crate) fn too_large(operation: String, limit: u64) -> Self {
+        Error::new(Repr::ResponseTooLarge { operation, limit })
+    }
+
+    /// A `3xx`; `location` already redacted.
+    pub(crate) fn redirect(operation: String, status: u16, location: Option<String>) -> Self {
+        Error::new(Repr::Redirect {
+            operation,
+            status,
+            location,
+        })
+    }
+
+    /// A success whose body is not what was expected; `reason` and `snippet` already bounded
+    /// and redacted.
+    pub(crate) fn decode(
+        operation: String,
+        expected: &'static str,
+        reason: String,
+        snippet: String,
+    ) -> Self {
+        Error::new(Repr::Decode {
+            operation,
+            expected,
+            reason,
+            snippet,
+        })
+    }
+
+    /// An error status; its texts already bounded and redacted.
+    pub(crate) fn status_error(status: StatusError) -> Self {
+        Error::new(Repr::Status(status))
     }
 }
 
@@ -414,57 +414,91 @@ mod tests {
         assert_send_sync::<Error>();
     }
 
+    fn status(status: u16, kind: ErrorKind, message: Option<&str>, snippet: &str) -> Error {
+        Error::status_error(StatusError {
+            operation: "PUT settings/tfaapp".into(),
+            status,
+            kind,
+            message: message.map(str::to_owned),
+            error_type: None,
+            snippet: snippet.into(),
+            retry_after: None,
+            html: snippet.starts_with("<html>"),
+            recognized: None,
+        })
+    }
+
     #[test]
     fn display_is_lowercase_and_informative() {
-        let e = Error::Status {
-            operation: "POST settings/tfaapp/validate".into(),
-            status: 400,
-            kind: ErrorKind::InvalidCode,
-            message: Some("Incorrect code".into()),
-            error_type: None,
-            snippet: String::new(),
-            retry_after: None,
-            html: false,
-            recognized: None,
-        };
+        let e = status(400, ErrorKind::InvalidCode, Some("Incorrect code"), "");
         assert_eq!(
             e.to_string(),
-            "POST settings/tfaapp/validate: HTTP 400: Incorrect code"
+            "PUT settings/tfaapp: HTTP 400: Incorrect code"
         );
-        let e = Error::Status {
-            operation: "GET settings/tfaapp/setup".into(),
-            status: 403,
-            kind: ErrorKind::Forbidden,
-            message: None,
-            error_type: None,
-            snippet: String::new(),
-            retry_after: None,
-            html: false,
-            recognized: None,
-        };
-        assert_eq!(
-            e.to_string(),
-            "GET settings/tfaapp/setup: HTTP 403 (empty body)"
-        );
-        let e = Error::Status {
-            operation: "PUT settings/tfaapp".into(),
-            status: 502,
-            kind: ErrorKind::Server,
-            message: None,
-            error_type: None,
-            snippet: "<html> <head><title>502 Bad Gateway</title></head>".into(),
-            retry_after: None,
-            html: true,
-            recognized: None,
-        };
+        assert_eq!(e.operation(), Some("PUT settings/tfaapp"));
+        assert_eq!(e.server_message(), Some("Incorrect code"));
+        assert!(!e.is_html());
+        let e = status(403, ErrorKind::Forbidden, None, "");
+        assert_eq!(e.to_string(), "PUT settings/tfaapp: HTTP 403 (empty body)");
+        assert_eq!(e.body_snippet(), None);
+        let page = "<html> <head><title>502 Bad Gateway</title></head>";
+        let e = status(502, ErrorKind::Server, None, page);
         assert_eq!(
             e.to_string(),
             "PUT settings/tfaapp: HTTP 502 Bad Gateway: an HTML page from a proxy or gateway, \
              not the portal's JSON"
         );
-        assert_eq!(
-            e.body_snippet(),
-            Some("<html> <head><title>502 Bad Gateway</title></head>")
-        );
+        assert_eq!(e.body_snippet(), Some(page));
+        assert!(e.is_html());
+        assert_eq!(e.kind(), ErrorKind::Server);
+    }
+
+    #[test]
+    fn every_origin_displays_and_classifies() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
+        let cases = [
+            (
+                Error::invalid_input("code", "it is empty"),
+                ErrorKind::InvalidInput,
+                "invalid code: it is empty",
+            ),
+            (
+                Error::transport("GET x".into(), true, Box::new(io)),
+                ErrorKind::Timeout,
+                "GET x: timed out: slow",
+            ),
+            (
+                Error::redirect("GET x".into(), 301, None),
+                ErrorKind::Redirect,
+                "GET x: unexpected redirect (HTTP 301) to an unnamed location; check the base URL",
+            ),
+            (
+                Error::decode(
+                    "GET x".into(),
+                    "bool",
+                    "the answer is not a bool".into(),
+                    "[]".into(),
+                ),
+                ErrorKind::Decode,
+                "GET x: could not decode bool: the answer is not a bool (body: [])",
+            ),
+            (
+                Error::too_large("GET x".into(), 10),
+                ErrorKind::ResponseTooLarge,
+                "GET x: response body exceeds the limit of 10 bytes",
+            ),
+            (
+                Error::precondition("GET x", ErrorKind::TfaNotApplicable, "no TFA"),
+                ErrorKind::TfaNotApplicable,
+                "GET x: no TFA",
+            ),
+        ];
+        for (e, kind, text) in cases {
+            assert_eq!((e.kind(), e.to_string().as_str()), (kind, text));
+        }
+        let e = Error::io("write qr.png", std::io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "write qr.png: disk full");
+        assert_eq!(e.operation(), None);
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

@@ -1,17 +1,21 @@
 //! The answer-handling path without the network, for the fuzz targets under `fuzz/`.
 //!
-//! Only `cargo fuzz` builds it (it passes `--cfg fuzzing`); no normal build has it.
+//! Only `cargo fuzz` builds it (it passes `--cfg fuzzing`); no normal build has it. The two
+//! parsers the fuzz targets call directly, [`unwrap_envelope`] and [`parse_set_cookie`], are
+//! crate-private otherwise.
 
 use std::fmt;
 
 use serde_json::Value;
-use ureq::http::{HeaderMap, Method};
+use ureq::http::{HeaderMap, HeaderValue, Method};
 
-use crate::answer::{parse_success_body, status_error, unwrap_envelope};
+use crate::answer::{parse_success_body, status_error, Reply, Shape};
 use crate::error::Result;
-use crate::redact::{scrub, snippet, SNIPPET_CHARS};
-use crate::request::{Credential, Endpoint, Reply, Request, Shape};
-use ureq::http::HeaderValue;
+use crate::redact::{scrub, snippet, Redactions, SNIPPET_CHARS};
+use crate::request::{Credential, ErrorClass, Request};
+
+pub use crate::answer::unwrap_envelope;
+pub use crate::text::parse_set_cookie;
 
 /// Does what [`Client::send`] and the endpoints do with an answer of `status`, with these
 /// `Set-Cookie` values and this body: classify an error status for every endpoint class,
@@ -30,14 +34,14 @@ pub fn answer(status: u16, set_cookies: &[&str], body: &[u8]) {
         "unbounded snippet"
     );
     if !(200..300).contains(&status) {
-        for endpoint in [Endpoint::Validate, Endpoint::Login, Endpoint::Other] {
+        for class in [ErrorClass::Validate, ErrorClass::Login, ErrorClass::Other] {
             let req = Request::new(
                 Method::POST,
                 "settings/tfaapp/validate",
                 Credential::Anonymous,
             )
-            .endpoint(endpoint);
-            let e = status_error(&req, status, &headers, body);
+            .errors(class);
+            let e = status_error(&req, status, &headers, body, &Redactions::none());
             let _ = format!("{e} {e:?} {:?}", e.kind());
         }
         return;

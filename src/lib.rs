@@ -51,12 +51,14 @@
 //!
 //! and `validate`'s `false` is **not** "invalid code": it means the app was already linked (or
 //! the app method is off); a wrong code is an error of kind [`ErrorKind::InvalidCode`]. A
-//! headless login ([`Auth::login`]) hands out the ticket itself. `docs/flow.md` in the
+//! headless login ([`Authentication::login`]) hands out the ticket itself. `docs/flow.md` in the
 //! repository walks through all three flows.
 //!
 //! # Errors
 //!
-//! Every call returns [`Result<T, Error>`](Error). Match on [`Error::kind`]:
+//! Every call returns [`Result<T, Error>`](Error). `Error` is opaque: match on
+//! [`Error::kind`], and read the rest through its accessors ([`Error::status`],
+//! [`Error::server_message`], [`Error::retry_after`], …):
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ErrorKind};
@@ -94,6 +96,14 @@
 //!   store (ureq's platform verifier) instead of the bundled Mozilla roots. Adds
 //!   `rustls-platform-verifier` (3 crates on Linux). Without it, a portal behind an internal CA
 //!   is reached with [`ClientBuilder::add_root_certificates_pem`].
+//!
+//! # How the crate is built
+//!
+//! A straight tower of small modules, each importing only from the floors below it: leaves
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`) → `error` →
+//! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
+//! → `client` → the handlers (`tfa`, `auth`, `people`, `link`) → `totp` → `emulator` and the
+//! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -101,34 +111,38 @@
 mod answer;
 mod auth;
 mod client;
-mod code;
+mod config;
 mod confirm;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 mod escapes;
+mod input;
+mod kind;
 mod link;
 mod messages;
 mod models;
 mod people;
+#[cfg(test)]
+mod properties;
 mod proxy;
 mod redact;
 mod request;
 mod resolver;
 mod retry;
 mod secret;
+mod text;
 mod tfa;
 mod tls;
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
 
-pub use answer::unwrap_envelope;
-pub use auth::{Auth, LoginOutcome};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    MAX_TIMEOUT, USER_AGENT,
+pub use auth::{Authentication, LoginOutcome};
+pub use client::Client;
+pub use config::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, USER_AGENT,
 };
 pub use proxy::Proxy;
 pub use tls::TlsRoots;
@@ -136,9 +150,9 @@ pub use tls::TlsRoots;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-pub use code::{normalize_code, MAX_CODE_LEN};
-pub use confirm::{parse_set_cookie, ConfirmTicket};
+pub use confirm::ConfirmTicket;
 pub use error::{Error, ErrorKind, Result};
+pub use input::{normalize_code, MAX_CODE_LEN};
 pub use messages::ServerMessage;
 pub use models::{
     BackupCode, ConfirmData, Linked, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy,

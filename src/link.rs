@@ -1,4 +1,6 @@
-//! The caller's own confirm ticket, fetched on demand, and the one-call link.
+//! The flows built on the single requests of `src/tfa.rs`: the caller's own confirm ticket,
+//! fetched on demand, and the one-call link. This room sits above `tfa.rs` and calls its
+//! requests; `tfa.rs` imports nothing from here.
 //!
 //! [`Tfa::setup`] and [`Tfa::validate`] with only a bearer token ask
 //! `GET settings/tfaapp/confirm` for a ticket and send the request with it (and without the
@@ -11,7 +13,8 @@
 
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, ErrorKind, Result};
-use crate::models::{Linked, SetupCode};
+use crate::input::normalize_code;
+use crate::models::{Linked, SetupCode, Validation};
 use crate::request::Credential;
 use crate::tfa::Tfa;
 
@@ -19,7 +22,7 @@ use crate::tfa::Tfa;
 const CONFIRM_OP: &str = "GET settings/tfaapp/confirm";
 
 /// The credential for setup or validate when the caller gave no ticket.
-pub(crate) enum OwnCredential {
+enum OwnCredential {
     /// The caller's own ticket, from `tfaapp/confirm`.
     Ticket(ConfirmTicket),
     /// The server has no usable `tfaapp/confirm`: the bearer token, as the documentation shows.
@@ -27,7 +30,7 @@ pub(crate) enum OwnCredential {
 }
 
 impl OwnCredential {
-    pub(crate) fn as_credential(&self) -> Credential<'_> {
+    fn as_credential(&self) -> Credential<'_> {
         match self {
             OwnCredential::Ticket(t) => Credential::Ticket(t),
             OwnCredential::Bearer => Credential::Bearer,
@@ -46,9 +49,10 @@ impl Tfa<'_> {
     /// bearer token when the server has no usable `tfaapp/confirm`.
     ///
     /// `null` (TFA does not apply) is [`ErrorKind::TfaNotApplicable`]; confirm data without a
-    /// key (the SMS method applies) is [`ErrorKind::NotAvailable`].
-    pub(crate) fn own_credential(&self) -> Result<OwnCredential> {
-        let data = match self.confirm() {
+    /// key (the SMS method applies) is [`ErrorKind::NotAvailable`]. `later_secret` (the code
+    /// of a validate) is kept out of the confirm request's errors too.
+    fn own_credential(&self, later_secret: Option<&str>) -> Result<OwnCredential> {
+        let data = match self.confirm_guarding(later_secret) {
             Ok(Some(data)) => data,
             Ok(None) => {
                 return Err(Error::precondition(
@@ -70,12 +74,68 @@ impl Tfa<'_> {
         }
         ConfirmTicket::from_confirm_data(&data)
             .map(OwnCredential::Ticket)
-            .map_err(|e| Error::Decode {
-                operation: CONFIRM_OP.to_owned(),
-                expected: "confirm data",
-                reason: e.to_string(),
-                snippet: String::new(),
+            .map_err(|e| {
+                Error::decode(
+                    CONFIRM_OP.to_owned(),
+                    "confirm data",
+                    e.to_string(),
+                    String::new(),
+                )
             })
+    }
+
+    /// Gets the setup code (`GET settings/tfaapp/setup`) for the signed-in caller, with just the
+    /// bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then setup
+    /// with that ticket, as a real portal requires. Two requests; use
+    /// [`setup_with`](Self::setup_with) with a ticket you already hold.
+    ///
+    /// A server that has no usable `tfaapp/confirm` (it answers `404`, `405` or `501`, or not
+    /// with confirm data) gets the setup request with the bearer token instead, as the
+    /// documentation page shows. Changes nothing: the same secret comes back until the app is
+    /// linked.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
+    /// apply to the caller (`tfaapp/confirm` answered `null`);
+    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the caller already
+    /// linked an app, the portal wants SMS, or the app method is off;
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token.
+    ///
+    /// ```no_run
+    /// # let client = docspace_tfa::Client::from_env()?;
+    /// let setup = client.tfa().setup()?;
+    /// println!("account: {}", setup.account);
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn setup(&self) -> Result<SetupCode> {
+        let credential = self.own_credential(None)?;
+        if let OwnCredential::Ticket(t) = &credential {
+            if t.is_tfa_auth() {
+                return Err(already_linked());
+            }
+        }
+        self.setup_as(credential.as_credential())
+    }
+
+    /// Validates a code (`POST settings/tfaapp/validate`) for the signed-in caller, with just
+    /// the bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then
+    /// validate with that ticket (and without the token). Falls back to the bearer token on a
+    /// server without a usable `tfaapp/confirm`, as [`setup`](Self::setup) does.
+    ///
+    /// The code is normalized first ([`normalize_code`](crate::normalize_code)); an impossible
+    /// code is refused before any request. Never retried: every call spends an attempt.
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate_with`](Self::validate_with), and
+    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
+    /// apply to the caller.
+    pub fn validate(&self, code: &str) -> Result<Validation> {
+        let normalized = normalize_code(code)?;
+        // An error of the confirm request must not echo the code either.
+        let credential = self.own_credential(Some(&normalized))?;
+        self.validate_as(credential.as_credential(), code)
     }
 
     /// Links an authenticator app to the signed-in caller in one call: gets the caller's
@@ -119,7 +179,7 @@ impl Tfa<'_> {
     where
         F: FnOnce(&SetupCode) -> Result<String>,
     {
-        let credential = self.own_credential()?;
+        let credential = self.own_credential(None)?;
         if let OwnCredential::Ticket(t) = &credential {
             if t.is_tfa_auth() {
                 return Err(already_linked());
@@ -180,40 +240,10 @@ impl Tfa<'_> {
             backup_codes,
         })
     }
-
-    /// [`link`](Self::link), acting as the authenticator app: the code is computed from the
-    /// setup code's key with [`Totp::code_to_send`](crate::totp::Totp::code_to_send) (the
-    /// system clock; near the end of a step it waits for the next one). For service accounts
-    /// and tests; keep [`Linked::setup`]'s key if the account must log in later
-    /// ([`Auth::login_with_totp`](crate::Auth::login_with_totp)).
-    ///
-    /// # Errors
-    ///
-    /// As for [`link`](Self::link); [`ErrorKind::InvalidInput`] when the portal's manual key
-    /// is not base32.
-    ///
-    /// ```no_run
-    /// # let client = docspace_tfa::Client::from_env()?;
-    /// let linked = client.tfa().link_as_authenticator()?;
-    /// let key = linked.setup.manual_entry_key; // store it with the backup codes
-    /// # Ok::<(), docspace_tfa::Error>(())
-    /// ```
-    #[cfg(feature = "totp")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
-    pub fn link_as_authenticator(&self) -> Result<Linked> {
-        use crate::totp::{SystemClock, Totp};
-        self.link(|setup| {
-            let key = setup.totp_key()?;
-            Ok(Totp::docspace()
-                .code_to_send(&key, &SystemClock)
-                .expose()
-                .to_owned())
-        })
-    }
 }
 
 /// The portal offered a `TfaAuth` ticket: an app is linked already.
-pub(crate) fn already_linked() -> Error {
+fn already_linked() -> Error {
     Error::precondition(
         CONFIRM_OP,
         ErrorKind::NotAvailable,

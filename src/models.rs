@@ -1,7 +1,7 @@
 //! Typed requests and answers of the TFA endpoints, camelCase on the wire.
 //!
 //! Models hold data only; sending them is the job of [`Tfa`](crate::Tfa),
-//! [`Auth`](crate::Auth) and [`People`](crate::People). Every field that carries a secret is a
+//! [`Authentication`](crate::Authentication) and [`People`](crate::People). Every field that carries a secret is a
 //! [`Secret`], so `Debug` output of any model is safe to log.
 
 use std::fmt;
@@ -242,7 +242,7 @@ impl fmt::Debug for ConfirmData {
     /// The URL with a `key` in its query hidden, as the key itself.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfirmData")
-            .field("url", &crate::confirm::redact_url(&self.url))
+            .field("url", &crate::text::redact_url(&self.url))
             .field("cookie_name", &self.cookie_name)
             .field("cookie_value", &self.cookie_value)
             .finish()

@@ -2,10 +2,11 @@
 
 use ureq::http::Method;
 
+use crate::answer::Shape;
 use crate::client::Client;
 use crate::error::Result;
 use crate::models::Me;
-use crate::request::{Credential, Request, Shape};
+use crate::request::{Credential, Request};
 
 /// Handler for the people endpoints; see [`Client::people`].
 #[derive(Debug, Clone, Copy)]

@@ -18,8 +18,8 @@
 
 use std::fmt;
 
-use crate::client::is_loopback;
 use crate::error::{Error, Result};
+use crate::text::is_loopback;
 
 /// How a client reaches the portal: directly or through a proxy.
 ///

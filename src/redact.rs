@@ -8,7 +8,6 @@
 
 use serde_json::Value;
 
-use crate::error::Error;
 use crate::request::{Credential, Request};
 use crate::secret::Secret;
 
@@ -19,7 +18,8 @@ pub(crate) const SNIPPET_CHARS: usize = 200;
 const MIN_REDACTED_CHARS: usize = 4;
 
 /// Secret values that a request carried, to be removed from every text the server sent back
-/// (error messages, body snippets, a redirect's `Location`) before it reaches an [`Error`].
+/// (error messages, body snippets, a redirect's `Location`) before it reaches an
+/// [`Error`](crate::Error), as the error is made.
 ///
 /// [`scrub`] hides the values of JSON fields named like secrets; this catches the rest: a
 /// message that quotes the code (`Incorrect code 123456`), an HTML error page that echoes the
@@ -28,8 +28,9 @@ pub(crate) struct Redactions(Vec<String>);
 
 impl Redactions {
     /// The secret values a request carries, which no text from the server may echo into an
-    /// error: the client's token, the ticket's key, and the secret fields of the JSON body (the
-    /// code, the password).
+    /// error: the client's token, the ticket's key, the secret fields of the JSON body (the
+    /// code, the password), and a secret a later request of the same call will carry
+    /// ([`Request::also_redact`]).
     pub(crate) fn of(token: Option<&Secret>, req: &Request<'_>) -> Redactions {
         let mut values = Vec::new();
         if let Some(token) = token {
@@ -43,13 +44,16 @@ impl Redactions {
                 collect_secret_fields(&json, &mut values);
             }
         }
+        if let Some(later) = req.also_redact {
+            values.push(later.to_owned());
+        }
         Redactions::new(values)
     }
 
-    /// Given secret values (such as a code that a later request of the same call would have
-    /// carried), for an error of an earlier request.
-    pub(crate) fn values(raw: impl IntoIterator<Item = String>) -> Redactions {
-        Redactions::new(raw.into_iter().collect())
+    /// Nothing to remove (for answers handled without a request, such as the fuzz targets').
+    #[cfg_attr(not(fuzzing), allow(dead_code))]
+    pub(crate) fn none() -> Redactions {
+        Redactions(Vec::new())
     }
 
     /// From the raw values: short ones dropped, longest first. A value with spaces is also
@@ -73,7 +77,10 @@ impl Redactions {
 
     /// `text` with every value replaced by `***`, in whatever escaped form it appears, and
     /// a value cut off at the end (a truncated body, a bounded snippet's `…`) hidden too.
-    fn apply(&self, text: &str) -> String {
+    pub(crate) fn apply(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            return text.to_owned();
+        }
         let (body, ellipsis) = match text.strip_suffix('…') {
             Some(head) => (head, "…"),
             None => (text, ""),
@@ -92,35 +99,6 @@ impl Redactions {
         out.push_str(&body[copied..]);
         out.push_str(ellipsis);
         out
-    }
-
-    /// `e` with every text that came from the server redacted.
-    pub(crate) fn error(&self, mut e: Error) -> Error {
-        if self.0.is_empty() {
-            return e;
-        }
-        match &mut e {
-            Error::Status {
-                message, snippet, ..
-            } => {
-                if let Some(m) = message {
-                    *m = self.apply(m);
-                }
-                *snippet = self.apply(snippet);
-            }
-            Error::Redirect {
-                location: Some(location),
-                ..
-            } => *location = self.apply(location),
-            Error::Decode {
-                reason, snippet, ..
-            } => {
-                *reason = self.apply(reason);
-                *snippet = self.apply(snippet);
-            }
-            _ => {}
-        }
-        e
     }
 }
 

@@ -1,12 +1,11 @@
-//! Endpoint calls described as data, and the successful answers they get.
+//! Endpoint calls described as data: method, path, credential, body, how to read their errors
+//! and whether they may be sent again. What comes back is in [`crate::answer`].
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-use ureq::http::{HeaderMap, Method};
+use ureq::http::Method;
 
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
-use crate::redact::{blank_quoted, bounded, skeleton};
+use crate::retry::Retry;
 
 /// Which credential a request carries.
 #[derive(Clone, Copy)]
@@ -19,18 +18,10 @@ pub(crate) enum Credential<'a> {
     Ticket(&'a ConfirmTicket),
 }
 
-/// Whether a request may be sent again after a failure.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retry {
-    /// An idempotent read.
-    Safe,
-    /// Spends something on the server: sent once.
-    Never,
-}
-
-/// Which endpoint a request is, for classifying its error statuses.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
+/// Which rules classify a request's error statuses (see `classify` in `src/answer.rs`): the
+/// same status means different things from different endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorClass {
     /// `POST settings/tfaapp/validate`: `400` is a wrong code, a `403` with a body a lock.
     Validate,
     /// `POST authentication` and `POST authentication/{code}`: a `403` with a body is a lock.
@@ -49,8 +40,12 @@ pub(crate) struct Request<'a> {
     pub(crate) credential: Credential<'a>,
     /// A JSON body.
     pub(crate) body: Option<String>,
-    pub(crate) endpoint: Endpoint,
+    pub(crate) errors: ErrorClass,
     pub(crate) retry: Retry,
+    /// A secret this request does not carry but a later request of the same call will (the
+    /// code `Tfa::validate` sends after fetching the ticket): the server's answer to this one
+    /// must not echo it into an error either.
+    pub(crate) also_redact: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {
@@ -61,13 +56,9 @@ impl<'a> Request<'a> {
             display_path: path,
             credential,
             body: None,
-            endpoint: Endpoint::Other,
-            // Every GET of the API is a read; everything else spends or changes something.
-            retry: if method == Method::GET {
-                Retry::Safe
-            } else {
-                Retry::Never
-            },
+            errors: ErrorClass::Other,
+            also_redact: None,
+            retry: Retry::for_method(&method),
             method,
         }
     }
@@ -80,9 +71,15 @@ impl<'a> Request<'a> {
         Ok(self)
     }
 
-    /// Sets the endpoint class.
-    pub(crate) fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.endpoint = endpoint;
+    /// Sets the rules that classify the request's error statuses.
+    pub(crate) fn errors(mut self, class: ErrorClass) -> Self {
+        self.errors = class;
+        self
+    }
+
+    /// Names a secret of a later request to keep out of this one's errors.
+    pub(crate) fn also_redact(mut self, secret: Option<&'a str>) -> Self {
+        self.also_redact = secret;
         self
     }
 
@@ -96,88 +93,4 @@ impl<'a> Request<'a> {
     pub(crate) fn operation(&self) -> String {
         format!("{} {}", self.method, self.display_path)
     }
-}
-
-/// The JSON shape a model is decoded from.
-#[derive(Clone, Copy)]
-pub(crate) enum Shape {
-    /// A JSON object.
-    Object,
-    /// A JSON array whose items are objects.
-    ListOfObjects,
-}
-
-/// A successful answer: the envelope's `response` and the headers.
-pub(crate) struct Reply {
-    pub(crate) operation: String,
-    /// The unwrapped value (`Null` when absent or the body was empty).
-    pub(crate) value: Value,
-    pub(crate) headers: HeaderMap,
-}
-
-impl Reply {
-    /// Decodes the value as `T`.
-    ///
-    /// `shape` is checked first: serde's derived decoding would otherwise fill a struct from a
-    /// JSON array by position, and accept `["a","b"]` as a setup code.
-    pub(crate) fn decode<T: DeserializeOwned>(
-        &self,
-        expected: &'static str,
-        shape: Shape,
-    ) -> Result<T> {
-        let shape_ok = match (&self.value, shape) {
-            (Value::Null, _) => {
-                return Err(self.decode_error(expected, "the answer carried no value".to_owned()))
-            }
-            (Value::Object(_), Shape::Object) => true,
-            (Value::Array(items), Shape::ListOfObjects) => items.iter().all(Value::is_object),
-            _ => false,
-        };
-        if !shape_ok {
-            let wanted = match shape {
-                Shape::Object => "an object",
-                Shape::ListOfObjects => "a list of objects",
-            };
-            return Err(self.decode_error(expected, format!("the answer is not {wanted}")));
-        }
-        // serde's messages quote the values they reject (`invalid type: string "JBSWY3DP…"`).
-        T::deserialize(&self.value)
-            .map_err(|e| self.decode_error(expected, blank_quoted(&e.to_string())))
-    }
-
-    /// The value as a bool (`validate`, `PUT tfaapp`).
-    pub(crate) fn decode_bool(&self) -> Result<bool> {
-        match &self.value {
-            Value::Bool(b) => Ok(*b),
-            Value::Null => Err(self.decode_error("bool", "the answer carried no value".into())),
-            _ => Err(self.decode_error("bool", "the answer is not a bool".into())),
-        }
-    }
-
-    /// A decode error about this reply.
-    ///
-    /// The body parsed as JSON, so the snippet shows its skeleton: keys, bools and nulls, with
-    /// every string and number blanked. An answer of the wrong shape can carry a secret without
-    /// a key that names it (`["user@example.com", "JBSWY3DP…"]`). `reason` is the crate's own
-    /// text, or serde's with the quoted values blanked.
-    pub(crate) fn decode_error(&self, expected: &'static str, reason: String) -> Error {
-        Error::Decode {
-            operation: self.operation.clone(),
-            expected,
-            reason,
-            snippet: bounded(&skeleton(&self.value)),
-        }
-    }
-
-    /// The values of all `Set-Cookie` headers.
-    pub(crate) fn set_cookies(&self) -> impl Iterator<Item = &str> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-    }
-}
-
-pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }

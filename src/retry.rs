@@ -1,11 +1,62 @@
-//! When and how often a request is tried again.
+//! When and how often a request is tried again: every decision about retrying is here.
 //!
-//! Only requests that change nothing on the server are ever retried: the reads
-//! `GET settings/tfaapp`, `tfaapp/setup`, `tfaapp/confirm`, `tfaappcodes` and `people/@self`.
-//! Validate, both logins, the policy changes, code regeneration and unlinking are sent exactly
-//! once, because each of them spends an attempt, a code or a code set on the server.
+//! - **Which requests** ([`Retry`]): only requests that change nothing on the server, the
+//!   reads `GET settings/tfaapp`, `tfaapp/setup`, `tfaapp/confirm`, `tfaappcodes` and
+//!   `people/@self`. Validate, both logins, the policy changes, code regeneration and
+//!   unlinking are sent exactly once, because each of them spends an attempt, a code or a code
+//!   set on the server.
+//! - **Which failures** ([`Failed`]): no response at all (not a timeout), `502`, `503`, `504`,
+//!   and a `429` whose `Retry-After` is short enough.
+//! - **How long to wait** ([`RetryPolicy`]): exponential backoff with jitter, or the server's
+//!   `Retry-After`; never past the policy's time budget or the call's deadline.
+//!
+//! A leaf: `src/client.rs` describes each failed attempt with plain values and asks
+//! [`RetryPolicy::next_wait`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ureq::http::Method;
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// An idempotent read.
+    Safe,
+    /// Spends something on the server: sent once.
+    Never,
+}
+
+impl Retry {
+    /// Every `GET` of the API is a read; everything else spends or changes something.
+    pub(crate) fn for_method(method: &Method) -> Retry {
+        if method == Method::GET {
+            Retry::Safe
+        } else {
+            Retry::Never
+        }
+    }
+}
+
+/// How an attempt failed, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failed {
+    /// No response arrived (connect failed, reset before the status line); `timeout` when a
+    /// connect timeout or the deadline ended it.
+    BeforeResponse {
+        /// Whether a timeout ended the attempt.
+        timeout: bool,
+    },
+    /// An error status, with the `Retry-After` it asked for.
+    Status {
+        /// The status code.
+        status: u16,
+        /// The parsed `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// Anything else (bad input, a redirect, a body that does not decode, too large a body):
+    /// never retried.
+    Final,
+}
 
 /// The retry policy for idempotent reads.
 ///
@@ -94,25 +145,51 @@ impl RetryPolicy {
         self
     }
 
-    /// The number of attempts, the first included.
-    pub fn attempts(&self) -> u32 {
-        self.max_attempts
-    }
-
-    pub(crate) fn retry_after_cap(&self) -> Duration {
-        self.max_retry_after
+    /// The wait before attempt `attempt + 1` of a request, after attempt `attempt` failed
+    /// as `failed`, `elapsed` into the call with `remaining` left before its deadline; `None`
+    /// when it must not be retried: the request is not [`Retry::Safe`], the failure is not
+    /// retryable, the attempts are spent, or the wait would pass the budget or the deadline.
+    pub(crate) fn next_wait(
+        &self,
+        retry: Retry,
+        failed: Failed,
+        attempt: u32,
+        elapsed: Duration,
+        remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        if retry != Retry::Safe || attempt >= self.max_attempts {
+            return None;
+        }
+        let wait = match failed {
+            // A timeout is not retried: the deadline is the caller's.
+            Failed::BeforeResponse { timeout: true } | Failed::Final => None,
+            Failed::BeforeResponse { timeout: false } => Some(self.backoff(attempt)),
+            Failed::Status {
+                status: 502..=504,
+                retry_after,
+            } => Some(
+                retry_after
+                    .filter(|w| *w <= self.max_retry_after)
+                    .unwrap_or_else(|| self.backoff(attempt)),
+            ),
+            Failed::Status {
+                status: 429,
+                retry_after,
+            } => match retry_after {
+                Some(w) if w <= self.max_retry_after => Some(w),
+                Some(_) => None,
+                None => Some(self.backoff(attempt)),
+            },
+            Failed::Status { .. } => None,
+        }?;
+        self.allows(elapsed, wait, remaining).then_some(wait)
     }
 
     /// Whether a retry after `wait` may start, `elapsed` into the call, with `remaining`
     /// left before the call's deadline (if it has one): the wait must end within
     /// [`max_elapsed`](RetryPolicy::max_elapsed) and strictly before the deadline, so that
     /// the retry has time to run. A deadline is never overrun by sleeping.
-    pub(crate) fn allows(
-        &self,
-        elapsed: Duration,
-        wait: Duration,
-        remaining: Option<Duration>,
-    ) -> bool {
+    fn allows(&self, elapsed: Duration, wait: Duration, remaining: Option<Duration>) -> bool {
         let within_budget = elapsed
             .checked_add(wait)
             .is_some_and(|end| end <= self.max_elapsed);
@@ -120,7 +197,7 @@ impl RetryPolicy {
     }
 
     /// The jittered wait before retry number `retry` (1 for the first retry).
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+    fn backoff(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(20);
         let nominal = self
             .initial_backoff
@@ -186,7 +263,68 @@ mod tests {
 
     #[test]
     fn none_means_one_attempt() {
-        assert_eq!(RetryPolicy::none().attempts(), 1);
-        assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+        let reset = Failed::BeforeResponse { timeout: false };
+        let wait = |p: &RetryPolicy, attempt| {
+            p.next_wait(Retry::Safe, reset, attempt, Duration::ZERO, None)
+        };
+        assert!(wait(&RetryPolicy::default(), 1).is_some());
+        assert!(
+            wait(&RetryPolicy::default(), 3).is_none(),
+            "three attempts by default"
+        );
+        assert!(wait(&RetryPolicy::none(), 1).is_none());
+        assert!(wait(&RetryPolicy::default().max_attempts(0), 1).is_none());
+    }
+
+    #[test]
+    fn only_reads_and_transient_failures_are_retried() {
+        let p = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        let next = |retry, failed| p.next_wait(retry, failed, 1, Duration::ZERO, None);
+        assert_eq!(Retry::for_method(&Method::GET), Retry::Safe);
+        for method in [Method::POST, Method::PUT, Method::DELETE] {
+            assert_eq!(Retry::for_method(&method), Retry::Never);
+        }
+        let status = |status, secs: Option<u64>| Failed::Status {
+            status,
+            retry_after: secs.map(Duration::from_secs),
+        };
+        assert!(
+            next(Retry::Never, status(503, None)).is_none(),
+            "spends something"
+        );
+        assert!(next(Retry::Safe, Failed::BeforeResponse { timeout: true }).is_none());
+        assert!(next(Retry::Safe, Failed::Final).is_none());
+        for code in [400, 401, 403, 404, 500, 501] {
+            assert!(next(Retry::Safe, status(code, None)).is_none(), "{code}");
+        }
+        for code in [502, 503, 504, 429] {
+            assert!(next(Retry::Safe, status(code, None)).is_some(), "{code}");
+        }
+        assert_eq!(
+            next(Retry::Safe, status(429, Some(3))),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            next(Retry::Safe, status(429, Some(60))),
+            None,
+            "too long: returned"
+        );
+        assert_eq!(
+            next(Retry::Safe, status(503, Some(2))),
+            Some(Duration::from_secs(2))
+        );
+        let backoff = next(Retry::Safe, status(503, Some(60))).unwrap();
+        assert!(
+            backoff <= Duration::from_millis(200),
+            "a long Retry-After falls back"
+        );
+        let near_deadline = p.next_wait(
+            Retry::Safe,
+            status(429, Some(3)),
+            1,
+            Duration::ZERO,
+            Some(Duration::from_secs(2)),
+        );
+        assert_eq!(near_deadline, None, "never sleeps past the deadline");
     }
 }

@@ -20,20 +20,17 @@ use serde::Serialize;
 use serde_json::Value;
 use ureq::http::Method;
 
+use crate::answer::{Reply, Shape};
 use crate::client::Client;
-use crate::code::normalize_code;
-use crate::confirm::{confirm_key_cookie, find_cookie, ConfirmTicket};
+use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
-use crate::link::{already_linked, OwnCredential};
+use crate::input::normalize_code;
 use crate::models::{
     BackupCode, ConfirmData, SetupCode, TfaMethod, TfaMethodId, TfaPolicy, TfaType, Validation,
 };
-use crate::redact::Redactions;
-use crate::request::{Credential, Endpoint, Reply, Request, Shape};
+use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
-
-/// The cookie in which `tfaapp/validate` returns the session it opens.
-const AUTH_COOKIE: &str = "asc_auth_key";
+use crate::text::{confirm_key_cookie, AUTH_COOKIE};
 
 /// Handler for the TFA settings endpoints; see [`Client::tfa`].
 #[derive(Debug, Clone, Copy)]
@@ -179,11 +176,19 @@ impl<'c> Tfa<'c> {
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn confirm(&self) -> Result<Option<ConfirmData>> {
-        let reply = self.client.send(Request::new(
-            Method::GET,
-            "settings/tfaapp/confirm",
-            Credential::Bearer,
-        ))?;
+        self.confirm_guarding(None)
+    }
+
+    /// [`confirm`](Self::confirm), keeping `later_secret` (the code a validate that follows
+    /// will send) out of its errors too.
+    pub(crate) fn confirm_guarding(
+        &self,
+        later_secret: Option<&str>,
+    ) -> Result<Option<ConfirmData>> {
+        let reply = self.client.send(
+            Request::new(Method::GET, "settings/tfaapp/confirm", Credential::Bearer)
+                .also_redact(later_secret),
+        )?;
         let mut data: ConfirmData = match &reply.value {
             Value::Null => return Ok(None),
             Value::String(url) if url.trim().is_empty() => return Ok(None),
@@ -200,44 +205,10 @@ impl<'c> Tfa<'c> {
             let preferred = data.cookie_name.clone().unwrap_or_default();
             if let Some((name, key)) = confirm_key_cookie(reply.set_cookies(), &preferred) {
                 data.cookie_name = Some(name);
-                data.cookie_value = Some(key);
+                data.cookie_value = Some(Secret::new(key));
             }
         }
         Ok(Some(data))
-    }
-
-    /// Gets the setup code (`GET settings/tfaapp/setup`) for the signed-in caller, with just the
-    /// bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then setup
-    /// with that ticket, as a real portal requires. Two requests; use
-    /// [`setup_with`](Self::setup_with) with a ticket you already hold.
-    ///
-    /// A server that has no usable `tfaapp/confirm` (it answers `404`, `405` or `501`, or not
-    /// with confirm data) gets the setup request with the bearer token instead, as the
-    /// documentation page shows. Changes nothing: the same secret comes back until the app is
-    /// linked.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
-    /// apply to the caller (`tfaapp/confirm` answered `null`);
-    /// [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable) when the caller already
-    /// linked an app, the portal wants SMS, or the app method is off;
-    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token.
-    ///
-    /// ```no_run
-    /// # let client = docspace_tfa::Client::from_env()?;
-    /// let setup = client.tfa().setup()?;
-    /// println!("account: {}", setup.account);
-    /// # Ok::<(), docspace_tfa::Error>(())
-    /// ```
-    pub fn setup(&self) -> Result<SetupCode> {
-        let credential = self.own_credential()?;
-        if let OwnCredential::Ticket(t) = &credential {
-            if t.is_tfa_auth() {
-                return Err(already_linked());
-            }
-        }
-        self.setup_as(credential.as_credential())
     }
 
     /// Gets the setup code with a confirm ticket (`GET settings/tfaapp/setup`, header
@@ -270,28 +241,6 @@ impl<'c> Tfa<'c> {
             credential,
         ))?;
         reply.decode("setup code", Shape::Object)
-    }
-
-    /// Validates a code (`POST settings/tfaapp/validate`) for the signed-in caller, with just
-    /// the bearer token: first the caller's own ticket (`GET settings/tfaapp/confirm`), then
-    /// validate with that ticket (and without the token). Falls back to the bearer token on a
-    /// server without a usable `tfaapp/confirm`, as [`setup`](Self::setup) does.
-    ///
-    /// The code is normalized first ([`normalize_code`](crate::normalize_code)); an impossible
-    /// code is refused before any request. Never retried: every call spends an attempt.
-    ///
-    /// # Errors
-    ///
-    /// As for [`validate_with`](Self::validate_with), and
-    /// [`ErrorKind::TfaNotApplicable`](crate::ErrorKind::TfaNotApplicable) when TFA does not
-    /// apply to the caller.
-    pub fn validate(&self, code: &str) -> Result<Validation> {
-        let normalized = normalize_code(code)?;
-        // An error of the confirm request must not echo the code either.
-        let credential = self
-            .own_credential()
-            .map_err(|e| Redactions::values([normalized]).error(e))?;
-        self.validate_as(credential.as_credential(), code)
     }
 
     /// Validates a code with a confirm ticket (`POST settings/tfaapp/validate`, body
@@ -341,11 +290,11 @@ impl<'c> Tfa<'c> {
                     code: &code,
                     session: false,
                 })?
-                .endpoint(Endpoint::Validate),
+                .errors(ErrorClass::Validate),
         )?;
         Ok(Validation {
             first_activation: reply.decode_bool()?,
-            session_token: find_cookie(reply.set_cookies(), AUTH_COOKIE),
+            session_token: reply.cookie(AUTH_COOKIE),
         })
     }
 

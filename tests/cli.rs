@@ -206,7 +206,7 @@ fn code_is_offline_totp() {
     assert!((1..=30).contains(&left), "{v}");
 
     let r = run(&["code", "--key", "not base32!", "--json"], &[], None);
-    let e = r.error(2, "usage", None);
+    let e = r.error(2, "invalid_input", None);
     assert!(
         !e["message"].as_str().unwrap().contains("not base32!"),
         "{e}"
@@ -335,15 +335,15 @@ fn impossible_codes_send_nothing() {
     let p = Portal::new();
     for bad in ["", "   ", "12 34\t56", "12345'", "١٢٣٤٥٦", &"1".repeat(65)] {
         let r = p.run(&["validate", bad, "--json"]);
-        r.error(2, "usage", None);
+        r.error(2, "invalid_input", None);
         let r = p.run(&["login", "--user", EMAIL, "--code", bad, "--json"]);
-        r.error(2, "usage", None);
+        r.error(2, "invalid_input", None);
         let r = p.run(&["link", "--code", bad, "--json"]);
-        r.error(2, "usage", None);
+        r.error(2, "invalid_input", None);
     }
     // The prompt too.
     let r = run(&["link", "--json"], &p.env(), Some("12-34 ?\n"));
-    r.error(2, "usage", None);
+    r.error(2, "invalid_input", None);
     assert!(p
         .emu
         .requests()
@@ -387,7 +387,7 @@ fn impossible_codes_send_nothing() {
         &p.env(),
         None,
     )
-    .error(2, "usage", None);
+    .error(2, "invalid_input", None);
     assert_eq!(p.emu.requests().len(), before, "no request for bad input");
     // Usage errors from the parser are JSON too.
     run(&["frobnicate", "--json"], &[], None).error(2, "usage", None);

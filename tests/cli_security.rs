@@ -337,7 +337,7 @@ fn an_invalid_token_is_a_usage_error_before_connecting() {
             &[("DOCSPACE_URL", url.as_str()), ("DOCSPACE_TOKEN", token)],
         );
         assert_eq!(r.code, 2, "{token:?}: {}", r.stdout);
-        assert_eq!(r.json()["error"]["kind"], "usage");
+        assert_eq!(r.json()["error"]["kind"], "invalid_input");
         assert!(!r.stdout.contains(token));
     }
     assert!(server.seen().is_empty(), "nothing was sent");

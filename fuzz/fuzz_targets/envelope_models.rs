@@ -2,7 +2,8 @@
 //! result formatted. Must never panic.
 #![no_main]
 
-use docspace_tfa::{unwrap_envelope, BackupCode, ConfirmData, Me, SetupCode, TfaMethod};
+use docspace_tfa::fuzzing::unwrap_envelope;
+use docspace_tfa::{BackupCode, ConfirmData, Me, SetupCode, TfaMethod};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

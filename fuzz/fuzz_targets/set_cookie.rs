@@ -2,7 +2,7 @@
 //! non-empty and holds neither `;` nor `=`.
 #![no_main]
 
-use docspace_tfa::parse_set_cookie;
+use docspace_tfa::fuzzing::parse_set_cookie;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,17 +5,13 @@
 
 use std::fmt;
 
-use percent_encoding::percent_decode_str;
-
 use super::clock::http_date;
 use super::http::Outgoing;
 use super::state::State;
 use super::tickets::{KeyCheck, TFA_ACTIVATION, TFA_AUTH};
-
-/// The auth cookie the portal sets on login and validate.
-pub(crate) const AUTH_COOKIE: &str = "asc_auth_key";
-/// The prefix of the confirm-key cookies.
-pub(crate) const CONFIRM_COOKIE_PREFIX: &str = "asc_confirm_key_";
+// The cookie names and the decoding of query and cookie components are the client's own
+// (`crate::text`): one definition for both sides of the wire.
+pub(crate) use crate::text::{decode_component as decode, AUTH_COOKIE, CONFIRM_COOKIE_PREFIX};
 
 /// The credentials a request carries. `Debug` leaves the token and key out.
 #[derive(Clone, Default)]
@@ -134,13 +130,6 @@ impl Creds {
             confirm,
         }
     }
-}
-
-/// Percent-decodes a query or cookie component (`+` is a space).
-fn decode(s: &str) -> String {
-    percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 /// The signed-in user of a request, or an empty-body `401`.

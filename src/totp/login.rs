@@ -3,13 +3,13 @@
 use super::clock::{Clock, SystemClock};
 use super::code::Totp;
 use super::key::TotpKey;
-use crate::auth::{check_credentials, Auth};
+use crate::auth::{check_credentials, Authentication};
 use crate::error::Result;
 use crate::models::Session;
 use crate::secret::Secret;
 
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
-impl Auth<'_> {
+impl Authentication<'_> {
     /// Logs in with a user name, password and the account's stored TOTP key
     /// (`POST authentication/{code}`, one request): the code is computed at the moment of the
     /// call, and in the last [`SEND_MARGIN_SECONDS`](super::SEND_MARGIN_SECONDS) seconds of a

@@ -47,7 +47,7 @@
 //! On a real portal `setup` and `validate` need a confirm ticket
 //! ([`Tfa::setup_with`](crate::Tfa::setup_with), [`Tfa::validate_with`](crate::Tfa::validate_with));
 //! the authenticator part is the same. Keep the key if the program must log in again later:
-//! [`Auth::login_with_code`](crate::Auth::login_with_code) takes a code computed the same way.
+//! [`Authentication::login_with_code`](crate::Authentication::login_with_code) takes a code computed the same way.
 //!
 //! # Security notes
 //!
@@ -73,6 +73,7 @@
 mod clock;
 mod code;
 mod key;
+mod link;
 mod login;
 mod otpauth;
 mod private_file;

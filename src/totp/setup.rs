@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-use ureq::http::Uri;
-
 use super::key::{decode_base32, TotpKey};
 use super::otpauth::OtpAuthUri;
 use super::qr::decode_png_data_url;
 use super::scan::read_qr_text;
+use crate::config::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::models::SetupCode;
 use crate::secret::Secret;
@@ -158,31 +157,25 @@ impl SetupCode {
     }
 }
 
-/// The host name of a base URL (or of a bare host), lower case, without port or brackets.
+/// The host name of a base URL (or of a bare host), lower case, without port or brackets:
+/// the client's own base-URL check ([`normalize_base_url`]) on the text, with `https://` put
+/// in front of a bare host.
 fn host_of(base_url: &str) -> Result<String> {
-    let bad = |reason: &str| Error::invalid_input("base URL", reason.to_owned());
     let text = base_url.trim();
-    if text.is_empty() {
-        return Err(bad("it is empty"));
-    }
     let with_scheme;
-    let text = if text.contains("://") {
+    let text = if text.is_empty() || text.contains("://") {
         text
     } else {
         with_scheme = format!("https://{text}");
         &with_scheme
     };
-    let uri: Uri = text
-        .parse()
-        .map_err(|_| bad("it is not a URL (expected https://portal.example.com)"))?;
-    let host = uri
-        .host()
-        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
-        .unwrap_or_default();
-    if host.is_empty() {
-        return Err(bad("it has no host"));
-    }
-    Ok(host.to_ascii_lowercase())
+    // Only the host is used: plain http:// to any host is fine here.
+    let base = normalize_base_url(text, true)?;
+    Ok(base
+        .host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned())
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use docspace_tfa::totp::TotpKey;
 use docspace_tfa::{
-    normalize_code, Client, ErrorKind, Proxy, RetryPolicy, Secret, TfaPolicy, TfaType,
+    normalize_code, Client, ClientBuilder, ErrorKind, Proxy, RetryPolicy, Secret, TfaPolicy,
+    TfaType,
 };
 
 use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
@@ -128,20 +129,24 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
     }
 }
 
-/// Builds the client from the global options; `needs_token` makes a missing token a usage
-/// error before any request.
+/// Builds the client from the global options on top of the library's own reading of
+/// `DOCSPACE_URL` and `DOCSPACE_TOKEN` ([`ClientBuilder::from_env`]): `--url` and
+/// `--token-file` win over them. `needs_token` makes a missing token a usage error before any
+/// request.
 fn client(global: &Global, needs_token: bool) -> Result<Client> {
-    let url = global
-        .url
-        .clone()
-        .or_else(|| std::env::var("DOCSPACE_URL").ok())
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| Failure::usage("no portal URL: pass --url or set DOCSPACE_URL"))?;
+    let mut builder = ClientBuilder::from_env();
+    if let Some(url) = &global.url {
+        builder = builder.base_url(url.clone());
+    }
+    if !builder.has_base_url() {
+        return Err(Failure::usage(
+            "no portal URL: pass --url or set DOCSPACE_URL",
+        ));
+    }
     // --timeout bounds the whole command: each attempt, the waits between retries, and
     // every call of a command that makes several.
     let timeout = Duration::from_secs(global.timeout);
-    let mut builder = Client::builder()
-        .base_url(url.clone())
+    builder = builder
         .timeout(timeout)
         .total_timeout(timeout)
         .deadline(Instant::now() + timeout)
@@ -158,18 +163,13 @@ fn client(global: &Global, needs_token: bool) -> Result<Client> {
             builder = builder.tls_roots(docspace_tfa::TlsRoots::Platform);
         }
     }
-    if let Some(token) = token(global)? {
-        builder = builder.token(token);
+    // A blank file means no token, as a blank DOCSPACE_TOKEN does.
+    if let Some(path) = &global.token_file {
+        builder = builder.token(secure_file::read_token(path)?);
     }
     let client = builder.build().map_err(|e| {
         // The library names its own setting; the tool names its flag.
-        let plain_http = e.kind() == ErrorKind::InvalidInput
-            && e.to_string().contains("plain http://")
-            && url
-                .trim()
-                .get(..7)
-                .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
-        if plain_http {
+        if e.kind() == ErrorKind::InvalidInput && e.to_string().contains("plain http://") {
             Failure::usage(
                 "invalid base URL: plain http:// is refused for a host that is not loopback, so \
                  the token is not sent in clear text; use https://, or pass \
@@ -185,18 +185,6 @@ fn client(global: &Global, needs_token: bool) -> Result<Client> {
         ));
     }
     Ok(client)
-}
-
-/// The bearer token from `--token-file` or `DOCSPACE_TOKEN`.
-fn token(global: &Global) -> Result<Option<Secret>> {
-    let raw = match &global.token_file {
-        Some(path) => Some(secure_file::read_token(path)?),
-        None => std::env::var("DOCSPACE_TOKEN").ok(),
-    };
-    Ok(raw
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .map(Secret::new))
 }
 
 /// The password from `--password-stdin` or `DOCSPACE_PASSWORD`.

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use crate::terminal::clean;
 
-/// A failure of a command, ready to print: the JSON `kind`, the HTTP status, a message that
-/// holds no secret, and the exit code.
+/// A failure of a command, ready to print: the JSON `kind` (the library's
+/// [`ErrorKind::as_str`], or `usage` for a command-line mistake), the HTTP status, a message
+/// that holds no secret, and the exit code.
 #[derive(Debug)]
 pub struct Failure {
     pub kind: &'static str,
@@ -31,7 +32,7 @@ impl Failure {
     /// The TFA app method is not available for this flow (exit 5).
     pub fn not_available(message: impl Into<String>) -> Self {
         Failure {
-            kind: "not_available",
+            kind: ErrorKind::NotAvailable.as_str(),
             status: None,
             message: message.into(),
             exit: 5,
@@ -45,7 +46,7 @@ impl Failure {
     pub fn from_server(e: Error) -> Self {
         if e.kind() == ErrorKind::InvalidInput {
             Failure {
-                kind: "decode",
+                kind: ErrorKind::Decode.as_str(),
                 status: None,
                 message: format!("the portal's answer: {e}"),
                 exit: 1,
@@ -57,24 +58,23 @@ impl Failure {
 }
 
 impl From<Error> for Failure {
+    /// The library's kind, named as the library names it ([`ErrorKind::as_str`]); the exit
+    /// code is the tool's.
     fn from(e: Error) -> Self {
-        let (kind, exit) = match e.kind() {
-            ErrorKind::InvalidInput => ("usage", 2),
-            ErrorKind::InvalidCode => ("invalid_code", 3),
-            ErrorKind::Unauthorized => ("unauthorized", 4),
-            ErrorKind::Forbidden => ("forbidden", 4),
-            ErrorKind::NotAvailable => ("not_available", 5),
-            ErrorKind::RateLimited => ("rate_limited", 6),
-            ErrorKind::TfaNotApplicable => ("tfa_not_applicable", 7),
-            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Redirect => ("network", 1),
-            ErrorKind::Decode | ErrorKind::ResponseTooLarge => ("decode", 1),
-            // A local file could not be written: the user's path is at fault.
-            ErrorKind::Io => ("usage", 2),
-            // 5xx, and statuses without a more specific kind (400 outside validate, 402, 404).
-            _ => ("server", 1),
+        let exit = match e.kind() {
+            // Bad input caught before sending, or a local file the user named.
+            ErrorKind::InvalidInput | ErrorKind::Io => 2,
+            ErrorKind::InvalidCode => 3,
+            ErrorKind::Unauthorized | ErrorKind::Forbidden => 4,
+            ErrorKind::NotAvailable => 5,
+            ErrorKind::RateLimited => 6,
+            ErrorKind::TfaNotApplicable => 7,
+            // Network, timeout, redirect, decode, too large a body, 5xx and statuses without
+            // a more specific kind.
+            _ => 1,
         };
         Failure {
-            kind,
+            kind: e.kind().as_str(),
             status: e.status(),
             message: e.to_string(),
             exit,
