@@ -464,6 +464,11 @@ impl<T: Debug> Outcome<T> for Fails {
     }
 }
 
+/// Asserts an error's kind and HTTP status (for flows where the rest is checked by hand).
+pub fn assert_error(err: &Error, kind: ErrorKind, status: Option<u16>) {
+    assert_eq!((err.kind(), err.status()), (kind, status), "{err}");
+}
+
 /// The server's exception type (`error.type`) of an error answer, bounded as the crate keeps it.
 // 12a: use Error::error_type() (the one reading of a variant in the tests; the lead fixes it at merge)
 pub fn error_type(err: &Error) -> Option<&str> {
