@@ -39,6 +39,36 @@ fn code_for(setup: &SetupCode, portal: &Emulator) -> Secret {
     Totp::docspace().code_at(&key, portal.now())
 }
 
+/// An emulator with `user`, an anonymous client of it, and an activation ticket for the user.
+fn ticketed(
+    user: NewUser,
+) -> Result<(Emulator, String, Client, ConfirmTicket), Box<dyn std::error::Error>> {
+    let portal = portal();
+    let id = portal.add_user(user)?;
+    let client = portal.client()?;
+    let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
+    Ok((portal, id, client, ticket))
+}
+
+/// A code that is not the current code of [`SECRET`] at the emulator's time.
+fn wrong_code(portal: &Emulator) -> &'static str {
+    if fixed_code(portal).expose() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+/// A user with [`SECRET`] and a linked app.
+fn linked_user(email: &str) -> NewUser {
+    NewUser::new(email, PASSWORD).secret(SECRET).linked()
+}
+
+/// Asserts an error's kind and HTTP status.
+fn assert_error(err: &docspace_tfa::Error, kind: ErrorKind, status: Option<u16>) {
+    assert_eq!((err.kind(), err.status()), (kind, status), "{err}");
+}
+
 /// The code of [`SECRET`] at the emulator's time.
 fn fixed_code(portal: &Emulator) -> Secret {
     let key = TotpKey::from_bytes(SECRET).expect("key");
@@ -89,6 +119,16 @@ fn raw(
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
     (status, text)
+}
+
+/// [`raw`] `GET`.
+fn get_raw(portal: &Emulator, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    raw(portal, "GET", path, headers, None)
+}
+
+/// [`raw`] `POST` with a JSON `body`.
+fn post_raw(portal: &Emulator, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    raw(portal, "POST", path, headers, Some(body))
 }
 
 /// The `Confirm` header value of a ticket, key included.
@@ -186,12 +226,10 @@ fn bearer_flow_in_lenient_mode() -> TestResult {
     assert_eq!(portal.request_count("GET", "settings/tfaapp/confirm"), 3);
     // And the lenient mode takes the documentation's bearer-only request as it is.
     let token = format!("Bearer {}", portal.issue_api_key(&id)?.expose());
-    let (status, body) = raw(
+    let (status, body) = get_raw(
         &portal,
-        "GET",
         "settings/tfaapp/setup",
         &[("Authorization", &token)],
-        None,
     );
     // The app is linked now: "not available", as 3.5+ servers say it (a 403 whose
     // InvalidOperationException carries the TfaAppNotAvailable text), not a framework refusal.
@@ -211,24 +249,21 @@ fn a_real_portal_refuses_the_bearer_token_on_setup_and_validate() -> TestResult 
     let bearer = format!("Bearer {}", key.expose());
 
     // The documentation page's requests as they are: 403, empty body.
-    let (status, body) = raw(
+    let (status, body) = get_raw(
         &portal,
-        "GET",
         "settings/tfaapp/setup",
         &[("Authorization", &bearer)],
-        None,
     );
     assert_eq!((status, body.as_str()), (403, ""));
-    let (status, body) = raw(
+    let (status, body) = post_raw(
         &portal,
-        "POST",
         "settings/tfaapp/validate",
         &[("Authorization", &bearer)],
-        Some(r#"{"code":"123456","session":false}"#),
+        r#"{"code":"123456","session":false}"#,
     );
     assert_eq!((status, body.as_str()), (403, ""));
     // Nothing at all: 401, empty body.
-    let (status, body) = raw(&portal, "GET", "settings/tfaapp/setup", &[], None);
+    let (status, body) = get_raw(&portal, "settings/tfaapp/setup", &[]);
     assert_eq!((status, body.as_str()), (401, ""));
     assert!(!portal.user_state(&id).expect("user").linked);
 
@@ -296,10 +331,7 @@ fn confirm_ticket_flow() -> TestResult {
 
     // Linked now: setup is no longer available (403 `TfaAppNotAvailable`).
     let err = client.tfa().setup_with(&ticket).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(403))
-    );
+    assert_error(&err, ErrorKind::NotAvailable, Some(403));
 
     // Ticketed requests carried the ticket, its key in the header, and no Authorization.
     for r in portal.requests().iter().filter(|r| {
@@ -388,10 +420,7 @@ fn login_without_tfa_wrong_password_and_lock() -> TestResult {
     }
     for user in ["plain@example.com", "nobody@example.com"] {
         let err = client.auth().login(user, "wrong").unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::Unauthorized, Some(401))
-        );
+        assert_error(&err, ErrorKind::Unauthorized, Some(401));
         assert!(err.server_message().is_some());
     }
     for _ in 0..4 {
@@ -406,10 +435,7 @@ fn login_without_tfa_wrong_password_and_lock() -> TestResult {
         .auth()
         .login("plain@example.com", PASSWORD)
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::RateLimited, Some(403))
-    );
+    assert_error(&err, ErrorKind::RateLimited, Some(403));
     portal.advance(Duration::from_secs(61));
     assert!(matches!(
         client.auth().login("plain@example.com", PASSWORD)?,
@@ -450,11 +476,7 @@ fn sms_login_outcome() -> TestResult {
 #[test]
 fn recheck_of_a_linked_app_is_false() -> TestResult {
     let portal = portal();
-    let id = portal.add_user(
-        NewUser::new("linked@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let id = portal.add_user(linked_user("linked@example.com"))?;
     let before = portal.user_state(&id).expect("user").backup_codes;
     let client = portal.client()?;
     let ticket = match client.auth().login("linked@example.com", PASSWORD)? {
@@ -490,10 +512,8 @@ fn recheck_of_a_linked_app_is_false() -> TestResult {
 
 #[test]
 fn codes_within_five_minutes_are_accepted() -> TestResult {
-    let portal = portal();
-    let id = portal.add_user(NewUser::new("clock@example.com", PASSWORD).secret(SECRET))?;
-    let client = portal.client()?;
-    let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
+    let (_portal, _id, client, ticket) =
+        ticketed(NewUser::new("clock@example.com", PASSWORD).secret(SECRET))?;
     let key = TotpKey::from_bytes(SECRET)?;
     let totp = Totp::docspace();
     let too_old = totp.code_at(&key, T0 - 330);
@@ -514,21 +534,11 @@ fn codes_within_five_minutes_are_accepted() -> TestResult {
 
 #[test]
 fn wrong_code_is_invalid_code() -> TestResult {
-    let portal = portal();
-    let id = portal.add_user(NewUser::new("typo@example.com", PASSWORD).secret(SECRET))?;
-    let client = portal.client()?;
-    let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
-    let right = fixed_code(&portal);
-    let wrong = if right.expose() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let (portal, id, client, ticket) =
+        ticketed(NewUser::new("typo@example.com", PASSWORD).secret(SECRET))?;
+    let wrong = wrong_code(&portal);
     let err = client.tfa().validate_with(&ticket, wrong).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::InvalidCode, Some(400))
-    );
+    assert_error(&err, ErrorKind::InvalidCode, Some(400));
     assert_eq!(err.server_message(), Some("Incorrect code"));
     assert!(!portal.user_state(&id).expect("user").linked);
     assert!(!err.to_string().contains(wrong));
@@ -537,21 +547,17 @@ fn wrong_code_is_invalid_code() -> TestResult {
 
 #[test]
 fn blank_code_is_refused_client_side_and_a_500_on_the_server() -> TestResult {
-    let portal = portal();
-    let id = portal.add_user(NewUser::new("blank@example.com", PASSWORD))?;
-    let client = portal.client()?;
-    let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
+    let (portal, _id, client, ticket) = ticketed(NewUser::new("blank@example.com", PASSWORD))?;
     let err = client.tfa().validate_with(&ticket, "   ").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert_eq!(portal.request_count("POST", "settings/tfaapp/validate"), 0);
     // What the server does with one: a plain exception, 500.
     let header = confirm_header(&ticket);
-    let (status, body) = raw(
+    let (status, body) = post_raw(
         &portal,
-        "POST",
         "settings/tfaapp/validate",
         &[("Confirm", &header)],
-        Some(r#"{"code": "  ", "session": false}"#),
+        r#"{"code": "  ", "session": false}"#,
     );
     assert_eq!(status, 500);
     let body: serde_json::Value = serde_json::from_str(&body)?;
@@ -562,16 +568,10 @@ fn blank_code_is_refused_client_side_and_a_500_on_the_server() -> TestResult {
 
 #[test]
 fn brute_force_lock() -> TestResult {
-    let portal = portal();
-    let id = portal.add_user(NewUser::new("guess@example.com", PASSWORD).secret(SECRET))?;
-    let client = portal.client()?;
-    let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
+    let (portal, id, client, ticket) =
+        ticketed(NewUser::new("guess@example.com", PASSWORD).secret(SECRET))?;
     let right = fixed_code(&portal);
-    let wrong = if right.expose() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = wrong_code(&portal);
     for _ in 0..5 {
         let err = client.tfa().validate_with(&ticket, wrong).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidCode);
@@ -581,10 +581,7 @@ fn brute_force_lock() -> TestResult {
         .tfa()
         .validate_with(&ticket, right.expose())
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::RateLimited, Some(403))
-    );
+    assert_error(&err, ErrorKind::RateLimited, Some(403));
     assert!(
         err.server_message().is_some(),
         "a lock carries an error body"
@@ -612,11 +609,7 @@ fn brute_force_lock() -> TestResult {
 #[test]
 fn backup_code_is_accepted_once() -> TestResult {
     let portal = portal();
-    let id = portal.add_user(
-        NewUser::new("spare@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let id = portal.add_user(linked_user("spare@example.com"))?;
     let backup = portal.user_state(&id).expect("user").backup_codes[2]
         .code
         .clone();
@@ -642,21 +635,14 @@ fn backup_code_is_accepted_once() -> TestResult {
         .auth()
         .login_with_code("spare@example.com", PASSWORD, other.expose())
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Unauthorized, Some(401))
-    );
+    assert_error(&err, ErrorKind::Unauthorized, Some(401));
     Ok(())
 }
 
 #[test]
 fn tfa_auth_ticket_with_a_token_is_refused() -> TestResult {
     let portal = portal();
-    let id = portal.add_user(
-        NewUser::new("both@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let id = portal.add_user(linked_user("both@example.com"))?;
     let token = portal.issue_api_key(&id)?;
     let ticket = portal.ticket(&id, TicketType::TfaAuth)?;
     let header = confirm_header(&ticket);
@@ -670,12 +656,11 @@ fn tfa_auth_ticket_with_a_token_is_refused() -> TestResult {
         ("Authorization", bearer.as_str()),
         ("Cookie", cookie.as_str()),
     ] {
-        let (status, text) = raw(
+        let (status, text) = post_raw(
             &portal,
-            "POST",
             "settings/tfaapp/validate",
             &[("Confirm", &header), auth],
-            Some(&body),
+            &body,
         );
         assert_eq!((status, text.as_str()), (401, ""));
     }
@@ -699,12 +684,10 @@ fn activation_ticket_with_a_token_acts_on_the_token_user() -> TestResult {
     let bob_token = portal.issue_api_key(&bob)?;
     let header = confirm_header(&ticket);
     let bearer = format!("Bearer {}", bob_token.expose());
-    let (status, body) = raw(
+    let (status, body) = get_raw(
         &portal,
-        "GET",
         "settings/tfaapp/setup",
         &[("Confirm", &header), ("Authorization", &bearer)],
-        None,
     );
     assert_eq!(status, 200);
     let body: serde_json::Value = serde_json::from_str(&body)?;
@@ -720,12 +703,10 @@ fn confirm_key_from_the_cookie_and_expiry() -> TestResult {
     let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
     let header = format!("type=TfaActivation&uid={id}");
     let cookie = format!("asc_confirm_key_TfaActivation={}", ticket.key().expose());
-    let (status, _) = raw(
+    let (status, _) = get_raw(
         &portal,
-        "GET",
         "settings/tfaapp/setup",
         &[("Confirm", &header), ("Cookie", &cookie)],
-        None,
     );
     assert_eq!(status, 200);
     let logged = portal.requests().pop().expect("request");
@@ -736,10 +717,7 @@ fn confirm_key_from_the_cookie_and_expiry() -> TestResult {
     let client = portal.client()?;
     let wrong = ConfirmTicket::new("TfaActivation", &id, "1700000000.deadbeef")?;
     let err = client.tfa().setup_with(&wrong).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Unauthorized, Some(401))
-    );
+    assert_error(&err, ErrorKind::Unauthorized, Some(401));
     let other_type = ConfirmTicket::new("TfaAuth", &id, ticket.key().expose())?;
     assert_eq!(
         client.tfa().setup_with(&other_type).unwrap_err().status(),
@@ -753,21 +731,14 @@ fn confirm_key_from_the_cookie_and_expiry() -> TestResult {
     );
     portal.advance(Duration::from_secs(3601));
     let err = client.tfa().setup_with(&ticket).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Unauthorized, Some(401))
-    );
+    assert_error(&err, ErrorKind::Unauthorized, Some(401));
     Ok(())
 }
 
 #[test]
 fn regenerate_backup_codes() -> TestResult {
     let portal = portal();
-    let id = portal.add_user(
-        NewUser::new("regen@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let id = portal.add_user(linked_user("regen@example.com"))?;
     let client = client_for(&portal, &id);
     let old = client.tfa().backup_codes()?;
     assert_eq!(old.len(), 5);
@@ -799,10 +770,7 @@ fn codes_are_not_available_without_a_linked_app() -> TestResult {
         client.tfa().backup_codes().unwrap_err(),
         client.tfa().regenerate_backup_codes().unwrap_err(),
     ] {
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(403))
-        );
+        assert_error(&err, ErrorKind::NotAvailable, Some(403));
         assert_eq!(
             err.recognized_message(),
             Some(docspace_tfa::ServerMessage::TfaAppNotAvailable)
@@ -814,11 +782,7 @@ fn codes_are_not_available_without_a_linked_app() -> TestResult {
 #[test]
 fn unlink_self_and_relink() -> TestResult {
     let portal = portal();
-    let id = portal.add_user(
-        NewUser::new("self@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let id = portal.add_user(linked_user("self@example.com"))?;
     let client = client_for(&portal, &id);
     let ticket = client.tfa().unlink_self()?;
     assert_eq!(ticket.confirm_type(), "TfaActivation");
@@ -846,10 +810,7 @@ fn unlink_self_and_relink() -> TestResult {
     // Nothing linked any more for a second unlink… after unlinking again.
     client.tfa().unlink_self()?;
     let err = client.tfa().unlink_self().unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(403))
-    );
+    assert_error(&err, ErrorKind::NotAvailable, Some(403));
     // An empty id is refused client-side; the server refuses the empty guid too.
     assert_eq!(
         client.tfa().unlink_user("").unwrap_err().kind(),
@@ -873,21 +834,14 @@ fn unlink_another_member_is_for_the_owner_only() -> TestResult {
     let portal = portal();
     let owner = portal.add_user(NewUser::new("owner@example.com", PASSWORD).owner())?;
     let admin = portal.add_user(NewUser::new("admin@example.com", PASSWORD).admin())?;
-    let member = portal.add_user(
-        NewUser::new("member@example.com", PASSWORD)
-            .secret(SECRET)
-            .linked(),
-    )?;
+    let member = portal.add_user(linked_user("member@example.com"))?;
     let member_session = portal.open_session(&member)?;
 
     let err = client_for(&portal, &admin)
         .tfa()
         .unlink_user(&member)
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
-    );
+    assert_error(&err, ErrorKind::Forbidden, Some(403));
     assert!(portal.user_state(&member).expect("member").linked);
 
     let owner_client = client_for(&portal, &owner);
@@ -911,10 +865,7 @@ fn unlink_another_member_is_for_the_owner_only() -> TestResult {
         .tfa()
         .unlink_user("3f1e2d3c-0000-4000-8000-000000000000")
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(403))
-    );
+    assert_error(&err, ErrorKind::NotAvailable, Some(403));
     assert_eq!(portal.request_count("PUT", "settings/tfaappnewapp"), 4);
     Ok(())
 }
@@ -953,10 +904,7 @@ fn policy_changes() -> TestResult {
 
     // Every session was reset, the caller's included; API keys live on.
     let err = admin_client.tfa().methods().unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Unauthorized, Some(401))
-    );
+    assert_error(&err, ErrorKind::Unauthorized, Some(401));
     let methods = admin_key.tfa().methods()?;
     let app = methods
         .iter()
@@ -987,10 +935,7 @@ fn policy_changes() -> TestResult {
         .tfa()
         .set_policy(&TfaPolicy::new(TfaType::None))
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
-    );
+    assert_error(&err, ErrorKind::Forbidden, Some(403));
     // Naming the owner as mandatory takes the caller's own id as `id`.
     let owner_client = client_for(&portal, &owner);
     let naming_owner = TfaPolicy::new(TfaType::App).mandatory_user(&owner);
@@ -1029,21 +974,12 @@ fn the_app_method_unavailable_now_and_on_servers_up_to_3_2_1() -> TestResult {
             .tfa()
             .set_policy(&TfaPolicy::new(TfaType::App))
             .unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(status))
-        );
+        assert_error(&err, ErrorKind::NotAvailable, Some(status));
         let ticket = portal.ticket(&owner, TicketType::TfaActivation)?;
         let err = client.tfa().setup_with(&ticket).unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(status))
-        );
+        assert_error(&err, ErrorKind::NotAvailable, Some(status));
         let err = client.tfa().backup_codes().unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(status))
-        );
+        assert_error(&err, ErrorKind::NotAvailable, Some(status));
         assert_eq!(
             err.server_message(),
             Some("TFA application settings are not available")
@@ -1054,10 +990,7 @@ fn the_app_method_unavailable_now_and_on_servers_up_to_3_2_1() -> TestResult {
     let id = portal.add_user(NewUser::new("old@example.com", PASSWORD).linked())?;
     let ticket = portal.ticket(&id, TicketType::TfaActivation)?;
     let err = portal.client()?.tfa().setup_with(&ticket).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(500))
-    );
+    assert_error(&err, ErrorKind::NotAvailable, Some(500));
     Ok(())
 }
 
@@ -1065,7 +998,7 @@ fn the_app_method_unavailable_now_and_on_servers_up_to_3_2_1() -> TestResult {
 fn missing_or_wrong_token_is_an_empty_401() -> TestResult {
     let portal = portal();
     let id = portal.add_user(NewUser::new("who@example.com", PASSWORD))?;
-    let (status, body) = raw(&portal, "GET", "people/@self", &[], None);
+    let (status, body) = get_raw(&portal, "people/@self", &[]);
     assert_eq!((status, body.as_str()), (401, ""));
     let err = portal
         .client()?
@@ -1073,10 +1006,7 @@ fn missing_or_wrong_token_is_an_empty_401() -> TestResult {
         .people()
         .me()
         .unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Unauthorized, Some(401))
-    );
+    assert_error(&err, ErrorKind::Unauthorized, Some(401));
     assert_eq!(err.server_message(), None);
     // The bare token and the auth cookie work like the bearer header.
     let key = portal.issue_api_key(&id)?;
@@ -1084,13 +1014,7 @@ fn missing_or_wrong_token_is_an_empty_401() -> TestResult {
         ("Authorization", key.expose().to_owned()),
         ("Cookie", format!("asc_auth_key={}", key.expose())),
     ] {
-        let (status, body) = raw(
-            &portal,
-            "GET",
-            "people/@self",
-            &[(header.0, &header.1)],
-            None,
-        );
+        let (status, body) = get_raw(&portal, "people/@self", &[(header.0, &header.1)]);
         assert_eq!(status, 200);
         let body: serde_json::Value = serde_json::from_str(&body)?;
         assert_eq!(body["response"]["id"], id.as_str());
@@ -1101,11 +1025,11 @@ fn missing_or_wrong_token_is_an_empty_401() -> TestResult {
     }
     // Unknown paths and methods: empty 404 and 405.
     assert_eq!(
-        raw(&portal, "GET", "settings/nothing", &[], None),
+        get_raw(&portal, "settings/nothing", &[]),
         (404, String::new())
     );
     assert_eq!(
-        raw(&portal, "GET", "settings/tfaappnewcodes", &[], None),
+        get_raw(&portal, "settings/tfaappnewcodes", &[]),
         (405, String::new())
     );
     Ok(())
@@ -1277,17 +1201,17 @@ fn the_example_links_an_app_on_a_configured_portal_with_the_code_from_stdin() ->
     let portal = Emulator::builder().time(T0).start()?;
     let id = portal.add_user(NewUser::new("person@example.com", PASSWORD).secret(SECRET))?;
     let token = portal.issue_api_key(&id)?;
-    let wrong = if fixed_code(&portal).expose() == "000000" {
-        "111111\n"
-    } else {
-        "000000\n"
-    };
+    let wrong = format!(
+        "{}
+",
+        wrong_code(&portal)
+    );
     let env = [
         ("DOCSPACE_URL", portal.base_url()),
         ("DOCSPACE_TOKEN", token.expose()),
         ("DOCSPACE_QR_PNG", qr_text.as_str()),
     ];
-    let (ok, _, stderr) = run_example(&env, wrong).expect("built");
+    let (ok, _, stderr) = run_example(&env, &wrong).expect("built");
     assert!(!ok);
     assert!(stderr.contains("rejected the code"), "{stderr}");
     assert!(!stderr.contains("panicked"));

@@ -219,10 +219,7 @@ fn servers_up_to_3_2_1_answer_500_and_415() {
         415,
         &error_envelope(415, "Not available.", Some("System.NotSupportedException")),
     );
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::NotAvailable, Some(415))
-    );
+    assert_error(&err, ErrorKind::NotAvailable, Some(415));
     // A 405 (listed in the API reference, answered by no released server) stays mapped.
     let err = codes_error(405, &error_envelope(405, "Not available.", None));
     assert_eq!(err.kind(), ErrorKind::NotAvailable);
@@ -320,7 +317,7 @@ fn with_link_500_after_saving_is_a_success_without_a_link() {
             assert_eq!(result.unwrap(), None);
         } else {
             let err = result.unwrap_err();
-            assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(500)));
+            assert_error(&err, ErrorKind::Server, Some(500));
         }
     }
     // Switching TFA off never hits the bug: a 500 there is not second-guessed.
@@ -345,6 +342,14 @@ fn with_link_500_after_saving_is_a_success_without_a_link() {
 const T0: u64 = 1_700_000_000;
 const PW: &str = "pw-0123456789";
 
+/// A client of `portal` with a new API key of `user_id`.
+fn key_client(portal: &Emulator, user_id: &str) -> docspace_tfa::Client {
+    portal
+        .client()
+        .unwrap()
+        .with_token(portal.issue_api_key(user_id).unwrap())
+}
+
 #[test]
 fn emulator_refusals_and_not_available_follow_the_source_in_any_culture() {
     for culture in ["en", "de", "ru", "zh-CN"] {
@@ -359,33 +364,21 @@ fn emulator_refusals_and_not_available_follow_the_source_in_any_culture() {
         let admin = portal
             .add_user(NewUser::new("admin@example.com", PW).admin().linked())
             .unwrap();
-        let admin_client = portal
-            .client()
-            .unwrap()
-            .with_token(portal.issue_api_key(&admin).unwrap());
+        let admin_client = key_client(&portal, &admin);
         // An admin naming the owner: a refusal.
         let err = admin_client
             .tfa()
             .set_policy(&TfaPolicy::new(TfaType::App).mandatory_user(&owner))
             .unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::Forbidden, Some(403))
-        );
+        assert_error(&err, ErrorKind::Forbidden, Some(403));
         assert_eq!(err.recognized_message(), Some(ServerMessage::AccessDenied));
         // An admin unlinking the owner (not the owner themselves): a refusal.
         let err = admin_client.tfa().unlink_user(&owner).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Forbidden, "{culture}: {err}");
         // The owner has no app linked: not available, in the culture.
-        let owner_client = portal
-            .client()
-            .unwrap()
-            .with_token(portal.issue_api_key(&owner).unwrap());
+        let owner_client = key_client(&portal, &owner);
         let err = owner_client.tfa().backup_codes().unwrap_err();
-        assert_eq!(
-            (err.kind(), err.status()),
-            (ErrorKind::NotAvailable, Some(403))
-        );
+        assert_error(&err, ErrorKind::NotAvailable, Some(403));
         let expected = table()["messages"][culture]["TfaAppNotAvailable"].clone();
         assert_eq!(err.server_message(), expected.as_str(), "{culture}");
     }
@@ -411,10 +404,7 @@ fn emulator_refuses_a_disabled_account_at_login() {
         .unwrap();
     let auth = portal.client().unwrap();
     let err = auth.auth().login("gone@example.com", PW).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Forbidden, Some(403))
-    );
+    assert_error(&err, ErrorKind::Forbidden, Some(403));
     assert_eq!(err.server_message(), Some("Usuário desativado"));
     // A wrong password is still a 401: the account's state is not revealed.
     let err = auth.auth().login("gone@example.com", "nope").unwrap_err();
@@ -474,10 +464,7 @@ fn emulator_policy_lists_are_absent_until_saved_and_after_switching_off() {
     let owner = portal
         .add_user(NewUser::new("owner@example.com", PW).owner())
         .unwrap();
-    let c = portal
-        .client()
-        .unwrap()
-        .with_token(portal.issue_api_key(&owner).unwrap());
+    let c = key_client(&portal, &owner);
     let methods = c.tfa().methods().unwrap();
     assert_eq!(
         methods.iter().map(|m| m.title.as_str()).collect::<Vec<_>>(),
@@ -500,10 +487,7 @@ fn emulator_with_link_from_a_trusted_ip_saves_then_fails_and_the_sdk_recovers() 
     let owner = portal
         .add_user(NewUser::new("owner@example.com", PW).owner())
         .unwrap();
-    let c = portal
-        .client()
-        .unwrap()
-        .with_token(portal.issue_api_key(&owner).unwrap());
+    let c = key_client(&portal, &owner);
     let policy = TfaPolicy::new(TfaType::App).trusted_ip("127.0.0.1");
     assert_eq!(c.tfa().set_policy_with_link(&policy).unwrap(), None);
     assert_eq!(portal.policy().trusted_ips, vec!["127.0.0.1"]);
@@ -533,10 +517,6 @@ fn emulator_with_link_from_a_trusted_ip_saves_then_fails_and_the_sdk_recovers() 
     let session = portal.open_session(&owner).unwrap();
     let c = portal.client().unwrap().with_token(session);
     let err = c.tfa().set_policy_with_link(&policy).unwrap_err();
-    assert_eq!(
-        (err.kind(), err.status()),
-        (ErrorKind::Server, Some(500)),
-        "{err}"
-    );
+    assert_error(&err, ErrorKind::Server, Some(500));
     assert_eq!(portal.request_count("GET", "settings/tfaapp"), 2);
 }

@@ -14,6 +14,10 @@ use std::time::Duration;
 use docspace_tfa::{Client, RetryPolicy};
 use serde_json::{json, Value};
 
+mod expect;
+#[allow(unused_imports)]
+pub use expect::*;
+
 /// The portal host that appears in `links` and confirm URLs, as a real portal writes them.
 pub const PORTAL: &str = "https://portal.example.com";
 /// A personal access token, in the shape DocSpace hands out.
