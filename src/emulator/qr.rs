@@ -24,6 +24,11 @@ pub(crate) fn png_data_url(text: &str) -> Result<String> {
 /// A black-on-white 1-bit greyscale PNG of a QR code (error correction level Q) that encodes
 /// `text`.
 pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
+    qr_png_scaled(text, SCALE)
+}
+
+/// [`qr_png`] at `scale` pixels per module.
+fn qr_png_scaled(text: &str, scale: usize) -> Result<Vec<u8>> {
     let failed = |what: &str, e: String| {
         Error::io(
             format!("render the QR image ({what})"),
@@ -34,7 +39,7 @@ pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
         .map_err(|e| failed("encode", e.to_string()))?;
     let modules = code.width();
     let colors = code.to_colors();
-    let side = (modules + 2 * QUIET) * SCALE;
+    let side = (modules + 2 * QUIET) * scale;
     // Rows of packed bits, most significant first; 1 is white.
     let row_bytes = side.div_ceil(8);
     let mut pixels = vec![0xffu8; row_bytes * side];
@@ -43,10 +48,10 @@ pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>> {
             continue;
         }
         let (mx, my) = (i % modules, i / modules);
-        for dy in 0..SCALE {
-            let row = ((my + QUIET) * SCALE + dy) * row_bytes;
-            for dx in 0..SCALE {
-                let x = (mx + QUIET) * SCALE + dx;
+        for dy in 0..scale {
+            let row = ((my + QUIET) * scale + dy) * row_bytes;
+            for dx in 0..scale {
+                let x = (mx + QUIET) * scale + dx;
                 pixels[row + x / 8] &= !(0x80 >> (x % 8));
             }
         }
@@ -98,5 +103,34 @@ mod tests {
         assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo"));
         // Read back as an app would.
         assert_eq!(crate::totp::scan::read_qr_text(&png).unwrap().expose(), uri);
+    }
+
+    #[test]
+    fn real_codes_read_at_every_scale_up_to_the_size_cap() {
+        // The bounds against hostile images (side, finder-pattern candidates, time) leave
+        // every real setup code readable: short and long accounts and domains, 1 to 9 pixels
+        // per module, as long as the image fits in 512 pixels a side.
+        let long = format!(
+            "otpauth://totp/{d}:{a}%40{d}?secret=JBSWY3DPEHPK3PXP&issuer={d}",
+            d = "docspace.some-long-company-name.example.com",
+            a = "firstname.middlename.lastname"
+        );
+        for uri in [
+            "otpauth://totp/127.0.0.1:a%40b.c?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1",
+            "otpauth://totp/portal.example.com:john.doe%40example.com?secret=GEZDGNBVGY3TQOJQ&issuer=portal.example.com",
+            long.as_str(),
+        ] {
+            let modules = qrcode::QrCode::with_error_correction_level(uri, qrcode::EcLevel::Q)
+                .unwrap()
+                .width();
+            for scale in 1..=9 {
+                if (modules + 2 * QUIET) * scale > 512 {
+                    continue;
+                }
+                let png = qr_png_scaled(uri, scale).unwrap();
+                let text = crate::totp::scan::read_qr_text(&png);
+                assert_eq!(text.unwrap().expose(), uri, "{modules} modules at {scale} px");
+            }
+        }
     }
 }

@@ -72,6 +72,7 @@
 
 mod clock;
 mod code;
+mod finders;
 mod key;
 mod link;
 mod login;

@@ -51,6 +51,13 @@ impl SetupCode {
     /// PNG data URL ([`qr_png`](SetupCode::qr_png)), the image holds no readable QR code (or
     /// more than one), or its text is not an otpauth URI for the manual entry key. The message
     /// never contains the text.
+    ///
+    /// The image comes from the network, so reading it is bounded: an image larger than 512
+    /// pixels a side (the portal's are about 200–260) is refused from its header, before any
+    /// pixel is decoded; so is one with more than 128 shapes that look like a QR code's finder
+    /// patterns; and the reader gets at most 3 seconds (a real image takes milliseconds). Each
+    /// of these is the same `InvalidInput` error, and [`otpauth_uri`](SetupCode::otpauth_uri)
+    /// then builds the URI instead.
     pub fn qr_uri(&self) -> Result<Secret> {
         let text = read_qr_text(&self.qr_png()?)?;
         let uri = OtpAuthUri::parse(text.expose())?;
@@ -112,10 +119,11 @@ impl SetupCode {
     ///
     /// As for [`otpauth_uri`](SetupCode::otpauth_uri).
     pub fn otpauth_uri_text(&self, base_url: &str) -> Result<Secret> {
-        self.totp_key()?;
+        let key = self.totp_key()?;
         match self.qr_uri() {
             Ok(text) => Ok(text),
-            Err(_) => Ok(self.otpauth_uri(base_url)?.to_uri()),
+            // Built directly: the image is read once, not again by `otpauth_uri`.
+            Err(_) => Ok(OtpAuthUri::new(host_of(base_url)?, self.account.clone(), key).to_uri()),
         }
     }
 

@@ -1,0 +1,150 @@
+//! The `docspace-tfa` binary at the edges a review found: a hostile QR image, a link whose last
+//! step fails after the activation, the owner's own mandatory policy, `unlink --json` into
+//! `setup --confirm-json -`, and `null` confirm data. Against the emulator (with its faults)
+//! and a hostile server on loopback.
+#![cfg(all(feature = "cli", feature = "emulator"))]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use docspace_tfa::emulator::{Emulator, Fault, NewUser};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_docspace-tfa");
+const EMAIL: &str = "owner@example.com";
+const PASSWORD: &str = "Pa55-w0rd-of-the-owner";
+
+/// The output of one run.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+/// Runs the binary with `args`, only the DocSpace variables in `env`, and `stdin`.
+fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "DOCSPACE_URL",
+        "DOCSPACE_TOKEN",
+        "DOCSPACE_PASSWORD",
+        "DOCSPACE_CONFIRM_KEY",
+        "DOCSPACE_TOTP_KEY",
+        "DOCSPACE_CA_CERT",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn docspace-tfa");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for docspace-tfa");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A greyscale PNG of `side`×`side` pixels tiled with QR finder patterns, 1 pixel per module:
+/// about a kilobyte that kept the QR reader busy for minutes before it was bounded.
+fn finder_pattern_png(side: u32) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..side * side)
+        .map(|i| {
+            let (x, y) = ((i % side) % 8, (i / side) % 8);
+            let ring = x < 7 && y < 7 && (x == 0 || x == 6 || y == 0 || y == 6);
+            let stone = (2..=4).contains(&x) && (2..=4).contains(&y);
+            if ring || stone {
+                0
+            } else {
+                255
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("PNG header");
+    writer.write_image_data(&pixels).expect("PNG data");
+    writer.finish().expect("PNG end");
+    out
+}
+
+/// A DocSpace answer envelope around `response`.
+fn envelope(response: Value) -> String {
+    json!({"response": response, "count": 1, "status": 0, "statusCode": 200}).to_string()
+}
+
+#[test]
+fn a_hostile_qr_image_does_not_hang_setup() {
+    let mut server = mockito::Server::new();
+    let url = server.url();
+    let uid = "9a2b3c4d-0000-4000-8000-000000000001";
+    for side in [512, 4096] {
+        let png = finder_pattern_png(side);
+        assert!(png.len() < 64 * 1024, "{} bytes", png.len());
+        let image = format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&png)
+        );
+        let _setup = server
+            .mock("GET", "/api/2.0/settings/tfaapp/setup")
+            .with_header("content-type", "application/json")
+            .with_body(envelope(json!({
+                "account": EMAIL,
+                "manualEntryKey": "JBSWY3DPEHPK3PXP",
+                "qrCodeSetupImageUrl": image,
+            })))
+            .create();
+        let _confirm = server
+            .mock("GET", "/api/2.0/settings/tfaapp/confirm")
+            .with_header("content-type", "application/json")
+            .with_body(envelope(json!({
+                "url": format!("{url}/confirm/TfaActivation?type=TfaActivation&uid={uid}"),
+                "cookieName": "asc_confirm_key_TfaActivation",
+                "cookieValue": "1700000000.0123456789abcdef",
+            })))
+            .create();
+        let env = [
+            ("DOCSPACE_URL", url.as_str()),
+            ("DOCSPACE_TOKEN", "sk-secret-token-1"),
+        ];
+        for json_mode in [true, false] {
+            let mut args = vec!["setup", "--timeout", "5"];
+            if json_mode {
+                args.push("--json");
+            }
+            let started = Instant::now();
+            let r = run(&args, &env, "");
+            let took = started.elapsed();
+            // Minutes (and gigabytes) before; now refused at once and the URI is built.
+            assert!(took < Duration::from_secs(4), "{side} px took {took:?}");
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let built = "otpauth://totp/127.0.0.1:owner%40example.com\
+                         ?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1";
+            if json_mode {
+                assert_eq!(r.json()["otpauthUri"], built);
+            } else {
+                assert!(r.stdout.contains(built), "{}", r.stdout);
+            }
+        }
+    }
+}
