@@ -144,6 +144,12 @@ impl Tfa<'_> {
     /// (`POST settings/tfaapp/validate`) and lists the new backup codes
     /// (`GET settings/tfaappcodes`).
     ///
+    /// Once validate has linked the app, the result is `Ok`: a failure to list the backup codes
+    /// leaves [`Linked::backup_codes`](crate::Linked::backup_codes) `None` (with the reason in
+    /// [`Linked::backup_codes_error`](crate::Linked::backup_codes_error)) rather than dropping
+    /// the setup code, which holds the only copy of the key. Fetch them later with
+    /// [`backup_codes`](Self::backup_codes).
+    ///
     /// `code_for` gets the setup code: show its QR image
     /// ([`SetupCode::qr_png`](crate::SetupCode::qr_png), feature `totp`) or its manual key to
     /// the person, and return the code their app then shows. An error it returns ends the flow
@@ -172,7 +178,10 @@ impl Tfa<'_> {
     ///     std::io::stdin().read_line(&mut code).ok(); // an empty code is refused unsent
     ///     Ok(code)
     /// })?;
-    /// println!("linked; {} backup codes", linked.backup_codes.len());
+    /// match &linked.backup_codes {
+    ///     Some(codes) => println!("linked; {} backup codes", codes.len()),
+    ///     None => println!("linked; list the backup codes later with `backup_codes()`"),
+    /// }
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn link<F>(&self, code_for: F) -> Result<Linked>
@@ -226,18 +235,21 @@ impl Tfa<'_> {
                  is off, or an app was linked by another call meanwhile",
             ));
         }
-        let backup_codes = match (&validation.session_token, self.client.has_token()) {
-            (Some(session), false) => self
-                .client
-                .with_token(session.clone())
-                .tfa()
-                .backup_codes()?,
-            _ => self.backup_codes()?,
+        // The app is linked now, and `setup` holds the only copy of its key: a failure from
+        // here on is reported in `Linked`, never instead of it.
+        let listed = match (&validation.session_token, self.client.has_token()) {
+            (Some(session), false) => self.client.with_token(session.clone()).tfa().backup_codes(),
+            _ => self.backup_codes(),
+        };
+        let (backup_codes, backup_codes_error) = match listed {
+            Ok(codes) => (Some(codes), None),
+            Err(e) => (None, Some((e.kind(), e.to_string()))),
         };
         Ok(Linked {
             setup,
             validation,
             backup_codes,
+            backup_codes_error,
         })
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::kind::ErrorKind;
 use crate::secret::Secret;
 
 /// What `GET settings/tfaapp/setup` answers: what an authenticator app needs to be linked.
@@ -326,6 +327,12 @@ fn percent_decoded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 /// What [`Tfa::link`](crate::Tfa::link) did: the setup code the app was given, the validation
 /// that linked it, and the new backup codes.
 ///
+/// Once the portal has linked the app, `link` returns this even when the backup codes could
+/// not be read afterwards: the account is linked, and the setup code here holds the only copy
+/// of its key. Then [`backup_codes`](Linked::backup_codes) is `None` and
+/// [`backup_codes_error`](Linked::backup_codes_error) says why; fetch them with
+/// [`Tfa::backup_codes`](crate::Tfa::backup_codes).
+///
 /// `Debug` shows no secret (the manual key, QR image, session token and codes are
 /// [`Secret`]s).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,7 +345,13 @@ pub struct Linked {
     /// is always `true` here.
     pub validation: Validation,
     /// The backup codes the activation created (`GET settings/tfaappcodes`). Store them.
-    pub backup_codes: Vec<BackupCode>,
+    /// `None` when they could not be read after the app was linked: fetch them with
+    /// [`Tfa::backup_codes`](crate::Tfa::backup_codes) (with the validation's session token
+    /// when the client has no token of its own).
+    pub backup_codes: Option<Vec<BackupCode>>,
+    /// Why the backup codes could not be read, when [`backup_codes`](Linked::backup_codes) is
+    /// `None`: the error's kind and its message (no secret is in either).
+    pub backup_codes_error: Option<(ErrorKind, String)>,
 }
 
 /// Decodes `null` as the type's default (the server sends `null` for empty lists sometimes).

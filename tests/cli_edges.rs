@@ -148,3 +148,108 @@ fn a_hostile_qr_image_does_not_hang_setup() {
         }
     }
 }
+
+/// An emulator with its owner (app not linked yet) and the owner's API key.
+struct Portal {
+    emu: Emulator,
+    id: String,
+    token: String,
+}
+
+impl Portal {
+    fn new() -> Portal {
+        let emu = Emulator::builder().start().expect("emulator");
+        let id = emu
+            .add_user(NewUser::new(EMAIL, PASSWORD).owner())
+            .expect("owner");
+        let token = emu.issue_api_key(&id).expect("key").expose().to_owned();
+        Portal { emu, id, token }
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Run {
+        let env = [
+            ("DOCSPACE_URL", self.emu.base_url()),
+            ("DOCSPACE_TOKEN", self.token.as_str()),
+        ];
+        run(args, &env, stdin)
+    }
+
+    fn manual_key(&self) -> String {
+        let state = self.emu.user_state(&self.id).expect("owner");
+        state
+            .manual_entry_key
+            .expect("a secret")
+            .expose()
+            .to_owned()
+    }
+}
+
+/// Checks a `link` whose backup codes could not be listed after the app was linked: exit 0,
+/// the key (and token) printed, `backupCodes: null`, and a secret-free warning.
+fn assert_linked_without_codes(p: &Portal, r: &Run, with_token: bool) {
+    assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
+    assert!(p.emu.user_state(&p.id).expect("owner").linked);
+    let v = r.json();
+    let key = p.manual_key();
+    assert_eq!(v["manualEntryKey"], key.as_str(), "{v}");
+    assert_eq!(v["backupCodes"], Value::Null, "{v}");
+    let warning = v["warning"].as_str().expect("a warning");
+    assert!(
+        warning.contains("backup codes could not be listed"),
+        "{warning}"
+    );
+    assert!(warning.contains("settings/tfaappcodes"), "{warning}");
+    assert!(!warning.contains(&key), "{warning}");
+    assert_eq!(v["token"].is_string(), with_token, "{v}");
+}
+
+#[test]
+fn link_keeps_the_key_when_the_backup_codes_fail_after_activation() {
+    // `docspace-tfa emulator --fault "500@GET settings/tfaappcodes"`, then `link --auto`.
+    let p = Portal::new();
+    p.emu
+        .add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
+    let r = p.run(&["link", "--auto", "--json"], "");
+    assert_linked_without_codes(&p, &r, false);
+
+    // Text mode: the key as on success, the warning on stderr, exit 0.
+    let q = Portal::new();
+    q.emu
+        .add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
+    let r = q.run(&["link", "--auto"], "");
+    assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&q.manual_key()), "{}", r.stdout);
+    assert!(r.stdout.contains("linked:"), "{}", r.stdout);
+    assert!(
+        r.stderr.starts_with("warning: the app is linked"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&q.manual_key()), "{}", r.stderr);
+}
+
+#[test]
+fn link_with_a_user_keeps_the_key_and_token_when_the_backup_codes_fail() {
+    // The login path: the TFA login links the app and opens a session; the codes then fail.
+    let p = Portal::new();
+    p.emu
+        .add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
+    let env = [
+        ("DOCSPACE_URL", p.emu.base_url()),
+        ("DOCSPACE_PASSWORD", PASSWORD),
+    ];
+    let r = run(&["link", "--user", EMAIL, "--auto", "--json"], &env, "");
+    assert_linked_without_codes(&p, &r, true);
+    // The session works: the codes can be listed once the portal recovers.
+    p.emu.clear_faults();
+    let token = r.json()["token"].as_str().expect("token").to_owned();
+    let codes = run(
+        &["codes", "--json"],
+        &[
+            ("DOCSPACE_URL", p.emu.base_url()),
+            ("DOCSPACE_TOKEN", &token),
+        ],
+        "",
+    );
+    assert_eq!(codes.code, 0, "{}", codes.stderr);
+}

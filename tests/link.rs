@@ -195,8 +195,10 @@ fn link_runs_the_whole_flow_and_returns_the_backup_codes() -> TestResult {
     assert!(linked.validation.first_activation);
     let state = portal.user_state(&id).expect("user");
     assert!(state.linked);
-    assert_eq!(linked.backup_codes, state.backup_codes);
-    assert_eq!(linked.backup_codes.len(), 5);
+    assert_eq!(linked.backup_codes.as_ref(), Some(&state.backup_codes));
+    assert_eq!(linked.backup_codes_error, None);
+    let codes = linked.backup_codes.clone().expect("listed");
+    assert_eq!(codes.len(), 5);
     assert_eq!(
         Some(linked.setup.manual_entry_key.clone()),
         state.manual_entry_key
@@ -204,7 +206,7 @@ fn link_runs_the_whole_flow_and_returns_the_backup_codes() -> TestResult {
     // No secret in Debug.
     let debug = format!("{linked:?}");
     assert!(!debug.contains(linked.setup.manual_entry_key.expose()));
-    assert!(!debug.contains(linked.backup_codes[0].code.expose()));
+    assert!(!debug.contains(codes[0].code.expose()));
 
     // Linking again: refused from the confirm data (a TfaAuth ticket), nothing else sent.
     portal.clear_requests();
@@ -237,7 +239,34 @@ fn a_wrong_code_leaves_the_user_unlinked_and_link_can_be_retried() -> TestResult
         before
     );
     let linked = client.tfa().link_as_authenticator()?;
-    assert_eq!(linked.backup_codes.len(), 5);
+    assert_eq!(linked.backup_codes.map(|c| c.len()), Some(5));
+    Ok(())
+}
+
+#[test]
+fn a_failure_after_the_activation_keeps_the_key() -> TestResult {
+    // The portal links the app, then fails to list the backup codes: the account is linked and
+    // the setup code holds the only copy of its key, so `link` returns it.
+    let portal = Emulator::start()?;
+    let id = portal.add_user(NewUser::new("john.doe@example.com", PASSWORD))?;
+    portal.add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
+    let client = client_for(&portal, &id);
+    let linked = client.tfa().link_as_authenticator()?;
+    let state = portal.user_state(&id).expect("user");
+    assert!(state.linked);
+    assert_eq!(
+        Some(linked.setup.manual_entry_key.clone()),
+        state.manual_entry_key
+    );
+    assert_eq!(linked.backup_codes, None);
+    let (kind, message) = linked.backup_codes_error.clone().expect("the reason");
+    assert_eq!(kind, ErrorKind::Server, "{message}");
+    assert!(message.contains("settings/tfaappcodes"), "{message}");
+    assert!(!message.contains(linked.setup.manual_entry_key.expose()));
+    assert!(!format!("{linked:?}").contains(linked.setup.manual_entry_key.expose()));
+    // Fetched later, as the documentation says.
+    portal.clear_faults();
+    assert_eq!(client.tfa().backup_codes()?, state.backup_codes);
     Ok(())
 }
 

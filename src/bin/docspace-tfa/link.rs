@@ -96,9 +96,16 @@ impl LinkFlow<'_> {
                 let code = self.code(&setup)?;
                 let client = &self.after_code(client);
                 let session = client.auth().login_with_code(user, password, &code)?;
+                // The login linked the app: from here on the key and the token are printed
+                // whatever happens, as `Tfa::link` returns them.
                 let client = client.with_token(session.token.clone());
-                let codes = client.tfa().backup_codes()?;
-                self.print(&setup, &codes, Some(&session.token))
+                match client.tfa().backup_codes() {
+                    Ok(codes) => self.print(&setup, Some(&codes), None, Some(&session.token)),
+                    Err(e) => {
+                        let reason = e.to_string();
+                        self.print(&setup, None, Some(&reason), Some(&session.token))
+                    }
+                }
             }
             LoginOutcome::Authenticated(session) => {
                 // TFA is not mandatory for this user: link through the token instead, and
@@ -172,27 +179,56 @@ impl LinkFlow<'_> {
     }
 
     fn finish(&self, linked: &Linked, token: Option<&Secret>) -> Result<()> {
-        self.print(&linked.setup, &linked.backup_codes, token)
+        let reason = linked.backup_codes_error.as_ref().map(|(_, m)| m.as_str());
+        self.print(&linked.setup, linked.backup_codes.as_deref(), reason, token)
     }
 
-    fn print(&self, setup: &SetupCode, codes: &[BackupCode], token: Option<&Secret>) -> Result<()> {
-        let backup: Vec<&str> = codes.iter().map(|c| c.code.expose()).collect();
+    /// The result of a link that happened. `codes` is `None` when the backup codes could not
+    /// be listed afterwards (`reason` says why): the link stands, so the key and the token are
+    /// printed all the same, with a warning, and the exit code is 0.
+    fn print(
+        &self,
+        setup: &SetupCode,
+        codes: Option<&[BackupCode]>,
+        reason: Option<&str>,
+        token: Option<&Secret>,
+    ) -> Result<()> {
+        let backup: Option<Vec<&str>> =
+            codes.map(|codes| codes.iter().map(|c| c.code.expose()).collect());
+        let warning = match backup {
+            Some(_) => None,
+            None => Some(format!(
+                "the app is linked, but the backup codes could not be listed ({}); list them \
+                 with `docspace-tfa codes`",
+                reason.unwrap_or("no reason given")
+            )),
+        };
         if self.out.json {
             let mut value = json!({
                 "account": setup.account,
                 "manualEntryKey": setup.manual_entry_key.expose(),
                 "backupCodes": backup,
             });
-            if let (Some(t), Value::Object(map)) = (token, &mut value) {
-                map.insert("token".into(), Value::String(t.expose().to_owned()));
+            if let Value::Object(map) = &mut value {
+                if let Some(t) = token {
+                    map.insert("token".into(), Value::String(t.expose().to_owned()));
+                }
+                if let Some(w) = &warning {
+                    map.insert("warning".into(), Value::String(w.clone()));
+                }
             }
             self.out.json(&value);
         } else {
             self.out
                 .line("linked: the authenticator app is now required at login");
-            self.out.field("backup codes", backup.join(" "));
+            if let Some(codes) = &backup {
+                self.out.field("backup codes", codes.join(" "));
+            }
             if let Some(t) = token {
                 self.out.field("token", t.expose());
+            }
+            if let Some(w) = &warning {
+                eprintln!("warning: {}", crate::terminal::clean(w));
             }
         }
         Ok(())
