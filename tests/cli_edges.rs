@@ -253,3 +253,44 @@ fn link_with_a_user_keeps_the_key_and_token_when_the_backup_codes_fail() {
     );
     assert_eq!(codes.code, 0, "{}", codes.stderr);
 }
+
+#[test]
+fn the_owner_can_make_tfa_mandatory_for_themselves() {
+    let p = Portal::new();
+    let r = p.run(
+        &[
+            "settings",
+            "set",
+            "--type",
+            "app",
+            "--mandatory-user",
+            &p.id,
+            "--json",
+        ],
+        "",
+    );
+    // Was 403 "No permissions": the policy named the owner without the caller's id.
+    assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
+    assert_eq!(r.json(), json!({"enabled": true}));
+    assert_eq!(p.emu.policy().mandatory_users, vec![p.id.clone()]);
+    assert_eq!(p.emu.request_count("GET", "people/@self"), 1);
+    let put = p
+        .emu
+        .requests()
+        .into_iter()
+        .find(|r| r.method() == "PUT")
+        .expect("the PUT");
+    let body = put.body().expect("a JSON body");
+    assert_eq!(body["id"], p.id.as_str(), "{body}");
+
+    // Without --mandatory-user: no extra request, and no id sent. (Switching a method on
+    // signs every session out; the API key stays valid.)
+    p.emu.clear_requests();
+    let r = p.run(&["settings", "set", "--type", "app", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(p.emu.request_count("GET", "people/@self"), 0);
+    let put = p.emu.requests().into_iter().find(|r| r.method() == "PUT");
+    let put = put.expect("the PUT");
+    let body = put.body().expect("a JSON body");
+    assert_eq!(body.get("id"), None, "{body}");
+}

@@ -193,7 +193,8 @@ pub enum SettingsAction {
         /// A trusted IP address or range (repeatable)
         #[arg(long = "trusted-ip", value_name = "IP")]
         trusted_ips: Vec<String>,
-        /// A member (GUID) for whom TFA is mandatory (repeatable)
+        /// A member (GUID) for whom TFA is mandatory (repeatable; the caller's own id, read
+        /// from people/@self, goes with it, as the portal requires to name its owner)
         #[arg(long = "mandatory-user", value_name = "ID")]
         mandatory_users: Vec<String>,
         /// A group (GUID) for whom TFA is mandatory (repeatable)

@@ -70,7 +70,19 @@ pub fn settings(out: &Out, client: &Client) -> Result<()> {
 }
 
 /// `settings set`: sets the policy; with `--with-link`, prints the caller's confirm URL.
+///
+/// With `--mandatory-user`, the caller's own id goes with the policy
+/// ([`TfaPolicy::caller_id`], from one `GET people/@self`): the portal refuses a policy that
+/// names its owner unless it carries the owner's id, so without it the owner could not make
+/// TFA mandatory for themselves.
 pub fn set_policy(out: &Out, client: &Client, policy: &TfaPolicy, with_link: bool) -> Result<()> {
+    let with_caller;
+    let policy = if !policy.mandatory_users.is_empty() && policy.id.is_none() {
+        with_caller = policy.clone().caller_id(client.people().me()?.id);
+        &with_caller
+    } else {
+        policy
+    };
     if with_link {
         let url = client.tfa().set_policy_with_link(policy)?;
         if out.json {
