@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs, against `docspace-tfa emulator` with its default settings: the README's Quick start
 # (examples/quick_start.rs), the README's CLI block, and the integration examples of
-# docs/integrations.md (examples/integrations/link.sh, link.py). Reuses the test build.
+# docs/integrations.md (examples/integrations/link.sh, link.py, link.mjs). Reuses the test build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,6 +15,12 @@ echo "-- examples/integrations/link.sh"
 bash examples/integrations/link.sh
 echo "-- examples/integrations/link.py"
 python3 examples/integrations/link.py
+echo "-- examples/integrations/link.mjs, and docs/integrations.md's Node snippet as written"
+node examples/integrations/link.mjs
+awk '/^## Node/{f=1} f&&/^```js$/{g=1;next} g&&/^```$/{exit} g' docs/integrations.md >"$work/snippet.mjs"
+grep -q '^import ' "$work/snippet.mjs"
+echo 'if (linked.backupCodes.length === 0) process.exit(1);' >>"$work/snippet.mjs"
+node "$work/snippet.mjs"
 
 # An emulator whose stdin is a FIFO this shell holds open (fd 3): closing fd 3, or this shell
 # dying, stops it.
