@@ -294,3 +294,27 @@ fn the_owner_can_make_tfa_mandatory_for_themselves() {
     let body = put.body().expect("a JSON body");
     assert_eq!(body.get("id"), None, "{body}");
 }
+
+#[test]
+fn top_level_help_lists_every_exit_code_of_the_documentation() {
+    let r = run(&["--help"], &[], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let help = r
+        .stdout
+        .split("Exit codes:")
+        .nth(1)
+        .expect("an exit-code list");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The rows `| N | … |` of docs/cli.md's exit-code table.
+    let doc = include_str!("../docs/cli.md");
+    let codes: Vec<u8> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| ")?.split(" |").next()?.parse().ok())
+        .collect();
+    assert_eq!(codes, (0..=7).collect::<Vec<u8>>());
+    for code in codes {
+        let sep = if code == 0 { "" } else { ", " };
+        assert!(help.contains(&format!("{sep}{code} ")), "{code} in: {help}");
+    }
+    assert!(help.contains("7 TFA does not apply"), "{help}");
+}
