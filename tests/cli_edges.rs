@@ -318,3 +318,67 @@ fn top_level_help_lists_every_exit_code_of_the_documentation() {
     }
     assert!(help.contains("7 TFA does not apply"), "{help}");
 }
+
+#[test]
+fn unlink_json_feeds_setup_confirm_json() {
+    let p = Portal::new();
+    let r = p.run(&["link", "--auto", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let old_key = r.json()["manualEntryKey"].as_str().expect("key").to_owned();
+
+    let r = p.run(&["unlink", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let url = v["confirmUrl"].as_str().expect("confirmUrl");
+    assert!(url.contains("type=TfaActivation"), "{v}");
+    assert_eq!(v["url"], url, "the old name stays: {v}");
+    assert!(
+        v["confirmKey"].as_str().is_some_and(|k| !k.is_empty()),
+        "{v}"
+    );
+    assert!(!r.stderr.contains(v["confirmKey"].as_str().unwrap_or("-")));
+
+    // `unlink --json | setup --confirm-json -`: the new secret, with the unlink's ticket only.
+    p.emu.clear_requests();
+    let env = [("DOCSPACE_URL", p.emu.base_url())];
+    let r = run(&["setup", "--confirm-json", "-", "--json"], &env, &r.stdout);
+    assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
+    let setup = r.json();
+    assert_eq!(setup["account"], EMAIL);
+    assert_ne!(setup["manualEntryKey"], old_key.as_str(), "a new secret");
+    let sent = p.emu.requests();
+    assert_eq!(sent.len(), 1, "only setup");
+    assert_eq!(
+        sent[0].confirm().map(|c| c.confirm_type()),
+        Some("TfaActivation")
+    );
+
+    // Text mode shows the same ticket under the same names.
+    let r = p.run(&["link", "--auto", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = p.run(&["unlink"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("confirmUrl: "), "{}", r.stdout);
+    assert!(r.stdout.contains("confirmKey: "), "{}", r.stdout);
+}
+
+#[test]
+fn confirm_json_null_is_exit_7() {
+    // `confirm --json` prints `null` when TFA does not apply; piped on, that is exit 7.
+    let p = Portal::new();
+    for args in [
+        &["setup", "--confirm-json", "-", "--json"][..],
+        &["validate", "123456", "--confirm-json", "-", "--json"][..],
+        &["link", "--auto", "--confirm-json", "-", "--json"][..],
+    ] {
+        let r = p.run(args, "null\n");
+        assert_eq!(r.code, 7, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        let v = r.json();
+        assert_eq!(v["error"]["kind"], "tfa_not_applicable", "{v}");
+        assert_eq!(v["error"]["status"], Value::Null, "{v}");
+    }
+    assert!(p.emu.requests().is_empty(), "nothing sent");
+    let r = p.run(&["setup", "--confirm-json", "-"], "null");
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(r.stderr.contains("does not apply"), "{}", r.stderr);
+}

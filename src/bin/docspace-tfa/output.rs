@@ -29,6 +29,17 @@ impl Failure {
         }
     }
 
+    /// Two-factor authentication does not apply to the user (exit 7, as
+    /// [`ErrorKind::TfaNotApplicable`]).
+    pub fn tfa_not_applicable(message: impl Into<String>) -> Self {
+        Failure {
+            kind: ErrorKind::TfaNotApplicable.as_str(),
+            status: None,
+            message: message.into(),
+            exit: 7,
+        }
+    }
+
     /// The TFA app method is not available for this flow (exit 5).
     pub fn not_available(message: impl Into<String>) -> Self {
         Failure {

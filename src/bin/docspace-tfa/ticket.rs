@@ -50,8 +50,9 @@ pub fn from_json(text: &str) -> Result<ConfirmTicket> {
     let value: Value = serde_json::from_str(text)
         .map_err(|_| Failure::usage("--confirm-json is not a JSON document"))?;
     if value.is_null() {
-        return Err(Failure::usage(
-            "--confirm-json holds null: TFA does not apply to this user",
+        // `confirm`'s output when TFA does not apply: the same answer as the call itself.
+        return Err(Failure::tfa_not_applicable(
+            "--confirm-json holds null: two-factor authentication does not apply to this user",
         ));
     }
     let field = |names: &[&str]| {
@@ -95,8 +96,10 @@ mod tests {
 
     #[test]
     fn refuses_what_is_no_ticket_without_echoing_it() {
+        let f = from_json("null").unwrap_err();
+        assert_eq!((f.exit, f.kind), (7, "tfa_not_applicable"));
+        assert!(f.message.contains("does not apply"), "{}", f.message);
         for (text, want) in [
-            ("null", "does not apply"),
             ("{\"secret-ish\"", "not a JSON document"),
             (r#"{"confirmKey":"1.k"}"#, "no confirmUrl"),
             (&format!(r#"{{"url":"{URL}"}}"#), "no confirmKey"),

@@ -39,26 +39,34 @@ pub fn codes(out: &Out, client: &Client, regenerate: bool) -> Result<()> {
     Ok(())
 }
 
-/// `unlink`: unlinks the caller's app (printing where to link a new one) or a member's.
+/// `unlink`: unlinks the caller's app (printing the ticket to link a new one: the URL and its
+/// key, under the names `confirm` and `login` use, so that `--confirm-json` reads it) or a
+/// member's.
 pub fn unlink(out: &Out, client: &Client, user: Option<&str>) -> Result<()> {
-    let url = match user {
+    let ticket = match user {
         Some(id) => {
             client.tfa().unlink_user(id)?;
-            String::new()
+            None
         }
-        None => client
-            .tfa()
-            .unlink_self()?
-            .url()
-            .unwrap_or_default()
-            .to_owned(),
+        None => Some(client.tfa().unlink_self()?),
     };
+    let url = ticket.as_ref().and_then(|t| t.url()).unwrap_or_default();
     if out.json {
-        out.json(&json!({"url": url}));
-    } else if url.is_empty() {
-        out.line("unlinked: the member links a new app at the next login");
+        let mut value = json!({"url": url});
+        if let (Some(t), Value::Object(map)) = (&ticket, &mut value) {
+            map.insert("confirmUrl".into(), Value::String(url.to_owned()));
+            map.insert(
+                "confirmKey".into(),
+                Value::String(t.key().expose().to_owned()),
+            );
+        }
+        out.json(&value);
+    } else if let Some(t) = &ticket {
+        out.line("unlinked: link a new app with this ticket");
+        out.field("confirmUrl", url);
+        out.field("confirmKey", t.key().expose());
     } else {
-        out.field("unlinked; link a new app at", url);
+        out.line("unlinked: the member links a new app at the next login");
     }
     Ok(())
 }
