@@ -238,6 +238,16 @@ pub(crate) fn check_credentials(user_name: &str, password: &Secret) -> Result<()
 pub(crate) fn outcome(reply: &Reply) -> Result<LoginOutcome> {
     let answer: AuthAnswer = reply.decode("login answer", Shape::Object)?;
     if let Some(token) = answer.token.filter(|t| !t.expose().trim().is_empty()) {
+        // A token that could not travel in an `Authorization` header is refused here, where it
+        // arrives, rather than handed out and refused at its first use.
+        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(reply.decode_error(
+                "session token",
+                "it holds a character a bearer token cannot have (only visible ASCII: no \
+                 spaces, control or non-ASCII characters)"
+                    .into(),
+            ));
+        }
         return Ok(LoginOutcome::Authenticated(Session {
             token,
             expires: answer.expires.filter(|e| !e.starts_with("0001-01-01")),

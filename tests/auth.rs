@@ -108,6 +108,41 @@ fn login_without_tfa_is_authenticated() {
 }
 
 #[test]
+fn a_token_that_cannot_be_a_bearer_token_is_a_decode_error_at_login() {
+    // CR/LF (header injection), ESC (terminal escapes), a space, a non-ASCII letter: refused
+    // where the answer arrives, not handed out to fail at its first use.
+    for bad in [
+        "abc\r\nX-Injected: 1",
+        "abc\u{1b}[2Jdef",
+        "abc def",
+        "abcé",
+        "abc\n",
+    ] {
+        for with_code in [false, true] {
+            let answer = login_code("123456").ok(json!({"token": bad, "expires": EXPIRES}));
+            let plain = login().ok(json!({"token": bad, "expires": EXPIRES}));
+            let err = if with_code {
+                answer
+                    .run(anonymous_client, |c| {
+                        c.auth().login_with_code(USER_NAME, PASSWORD, "123456")
+                    })
+                    .map(|_| ())
+                    .unwrap_err()
+            } else {
+                plain
+                    .run(anonymous_client, |c| c.auth().login(USER_NAME, PASSWORD))
+                    .map(|_| ())
+                    .unwrap_err()
+            };
+            assert_eq!(err.kind(), ErrorKind::Decode, "{bad:?}: {err}");
+            let text = err.to_string();
+            assert!(text.contains("bearer token"), "{text}");
+            assert!(!text.contains("abc"), "no part of the token: {text}");
+        }
+    }
+}
+
+#[test]
 fn login_trims_the_user_name() {
     let outcome = login()
         .ok(json!({"token": LOGIN_TOKEN, "expires": EXPIRES}))
