@@ -354,7 +354,14 @@ impl Client {
             ureq::Error::BodyExceedsLimit(_) => {
                 Error::too_large(req.operation(), self.inner.settings.max_response_bytes)
             }
-            ureq::Error::Timeout(_) => Error::transport(req.operation(), true, Box::new(e)),
+            ureq::Error::Timeout(which) => Error::transport(
+                req.operation(),
+                true,
+                Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    timeout_in_words(which),
+                )),
+            ),
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 Error::transport(req.operation(), true, Box::new(io))
             }
@@ -367,6 +374,18 @@ impl Client {
                 },
             ),
         }
+    }
+}
+
+/// Which of ureq's timeouts ran out, in words: the connect timeout, or the request's own
+/// timeout (which the call's deadline shortens when it is nearer). ureq's own text reads
+/// "timeout: global".
+fn timeout_in_words(which: ureq::Timeout) -> &'static str {
+    match which {
+        ureq::Timeout::Resolve | ureq::Timeout::Connect => {
+            "no connection within the connect timeout"
+        }
+        _ => "no complete answer within the request timeout (or the call's deadline, if nearer)",
     }
 }
 

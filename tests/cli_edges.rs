@@ -382,3 +382,87 @@ fn confirm_json_null_is_exit_7() {
     assert_eq!(r.code, 7, "{}", r.stderr);
     assert!(r.stderr.contains("does not apply"), "{}", r.stderr);
 }
+
+#[test]
+fn messages_say_what_happened() {
+    // An unknown culture: the cultures there are, not the port.
+    let r = run(&["emulator", "--culture", "BAD"], &[], "");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("emulator culture"), "{}", r.stderr);
+    assert!(r.stderr.contains("en, "), "{}", r.stderr);
+    assert!(r.stderr.contains("pt-BR"), "{}", r.stderr);
+    assert!(!r.stderr.contains("127.0.0.1"), "{}", r.stderr);
+
+    // A server that accepts and never answers: which timeout ran out, in words.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::Arc::clone(&done);
+    let hold = std::thread::spawn(move || {
+        // Hold the connections open (unanswered) until the CLI gives up.
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until && !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => held.push(stream),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    let env = [("DOCSPACE_URL", url.as_str()), ("DOCSPACE_TOKEN", "sk-t")];
+    let r = run(&["settings", "--timeout", "1", "--json"], &env, "");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let e = &r.json()["error"];
+    assert_eq!(e["kind"], "timeout", "{e}");
+    let message = e["message"].as_str().expect("message");
+    assert!(
+        message.contains("timed out: no complete answer within the request timeout"),
+        "{message}"
+    );
+    assert!(!message.contains("global"), "{message}");
+    hold.join().expect("the silent server");
+
+    // A redirect is kind `redirect`, not `network`.
+    let mut server = mockito::Server::new();
+    let _moved = server
+        .mock("GET", "/api/2.0/settings/tfaapp")
+        .with_status(302)
+        .with_header("location", "https://elsewhere.example.com/login")
+        .create();
+    let url = server.url();
+    let env = [("DOCSPACE_URL", url.as_str()), ("DOCSPACE_TOKEN", "sk-t")];
+    let r = run(&["settings", "--json"], &env, "");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let e = &r.json()["error"];
+    assert_eq!(
+        (&e["kind"], &e["status"]),
+        (&json!("redirect"), &json!(302)),
+        "{e}"
+    );
+
+    // A setup code the tool cannot use names the call that sent it.
+    let _setup = server
+        .mock("GET", "/api/2.0/settings/tfaapp/setup")
+        .with_header("content-type", "application/json")
+        .with_body(envelope(json!({
+            "account": EMAIL,
+            "manualEntryKey": "not base32!",
+            "qrCodeSetupImageUrl": "",
+        })))
+        .create();
+    let _no_confirm = server
+        .mock("GET", "/api/2.0/settings/tfaapp/confirm")
+        .with_status(404)
+        .create();
+    let r = run(&["setup", "--json"], &env, "");
+    let e = &r.json()["error"];
+    assert_eq!((r.code, &e["kind"]), (1, &json!("decode")), "{e}");
+    let message = e["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("GET settings/tfaapp/setup answered a setup code"),
+        "{message}"
+    );
+    assert!(message.contains("manual entry key"), "{message}");
+}

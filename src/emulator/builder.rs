@@ -186,9 +186,13 @@ impl EmulatorBuilder {
         let culture = crate::messages::ServerMessage::cultures()
             .find(|c| c.eq_ignore_ascii_case(self.config.culture.trim()))
             .ok_or_else(|| {
+                let known: Vec<&str> = crate::messages::ServerMessage::cultures().collect();
                 Error::invalid_input(
                     "emulator culture",
-                    "the server has no translation for it (try en, de, fr, pt-BR, …)",
+                    format!(
+                        "the server has no translation for it; its cultures are {}",
+                        known.join(", ")
+                    ),
                 )
             })?;
         self.config.culture = culture.to_owned();

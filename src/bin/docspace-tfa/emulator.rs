@@ -132,11 +132,13 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     for fault in args.faults {
         builder = builder.fault(fault);
     }
-    let portal = builder.start().map_err(|e| {
-        Failure::usage(format!(
+    let portal = builder.start().map_err(|e| match e.kind() {
+        // A setting the emulator refuses (`--culture`, `--tenant-domain`): not the port's fault.
+        docspace_tfa::ErrorKind::InvalidInput => Failure::usage(e.to_string()),
+        _ => Failure::usage(format!(
             "cannot start the emulator on 127.0.0.1:{}: {e}",
             args.port
-        ))
+        )),
     })?;
     if matches!(args.policy, PolicyArg::Sms) {
         portal.set_policy(&TfaPolicy::new(TfaType::Sms));

@@ -146,12 +146,14 @@ impl LinkFlow<'_> {
 
     fn show(&self, client: &Client, setup: &SetupCode) -> Result<()> {
         if let Some(path) = self.qr_png {
-            setup.save_qr_png(path).map_err(Failure::from_server)?;
+            setup
+                .save_qr_png(path)
+                .map_err(Failure::from_setup_answer)?;
         }
         if !self.out.json {
             let uri = setup
                 .otpauth_uri(client.base_url())
-                .map_err(Failure::from_server)?
+                .map_err(Failure::from_setup_answer)?
                 .to_uri();
             print_setup(self.out, setup, &uri, self.qr_png);
         } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
@@ -167,7 +169,7 @@ impl LinkFlow<'_> {
         match &self.source {
             CodeSource::Given(c) => Ok(c.clone()),
             CodeSource::Auto => {
-                let key = setup.totp_key().map_err(Failure::from_server)?;
+                let key = setup.totp_key().map_err(Failure::from_setup_answer)?;
                 let code = Totp::docspace().code_to_send(&key, &SystemClock);
                 if !self.out.json {
                     self.out.field("code", code.expose());

@@ -50,16 +50,19 @@ impl Failure {
         }
     }
 
-    /// A failure to make sense of data the server sent, after the request went out: what the
-    /// library calls bad input (a manual key that is not base32, a QR image that is not a PNG
-    /// data URL) is the server's fault here, so `decode` (exit 1), not `usage`. Other kinds
-    /// (such as an I/O failure writing the user's `--qr-png` path) map as usual.
-    pub fn from_server(e: Error) -> Self {
+    /// A failure to make sense of the setup code the server sent (`GET settings/tfaapp/setup`),
+    /// after the request went out: what the library calls bad input (a manual key that is not
+    /// base32, a QR image that is not a PNG data URL) is the server's fault here, so `decode`
+    /// (exit 1), not `usage`, and the message names the call. Other kinds (such as an I/O
+    /// failure writing the user's `--qr-png` path) map as usual.
+    pub fn from_setup_answer(e: Error) -> Self {
         if e.kind() == ErrorKind::InvalidInput {
             Failure {
                 kind: ErrorKind::Decode.as_str(),
                 status: None,
-                message: format!("the portal's answer: {e}"),
+                message: format!(
+                    "GET settings/tfaapp/setup answered a setup code that cannot be used: {e}"
+                ),
                 exit: 1,
             }
         } else {

@@ -42,9 +42,11 @@ pub fn setup(
     // cannot be read.
     let uri = setup
         .otpauth_uri_text(client.base_url())
-        .map_err(Failure::from_server)?;
+        .map_err(Failure::from_setup_answer)?;
     if let Some(path) = qr_png {
-        setup.save_qr_png(path).map_err(Failure::from_server)?;
+        setup
+            .save_qr_png(path)
+            .map_err(Failure::from_setup_answer)?;
     }
     if out.json {
         out.json(&json!({
