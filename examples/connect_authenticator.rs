@@ -13,7 +13,9 @@
 //!   the crate computing the code as the app would.
 //!
 //! The QR image is written to `DOCSPACE_QR_PNG` if set, else to `docspace-tfa-setup-qr.png` in
-//! the temporary directory. Errors are printed on stderr with a non-zero exit status.
+//! the temporary directory; against the built-in emulator that default file (it holds the
+//! emulator's secret, of no use once the run ends) is removed at the end. Errors are printed on
+//! stderr with a non-zero exit status.
 //!
 //! The emulator needs the crate's `emulator` feature; the crate's dev-dependency on itself
 //! turns it on for examples, so no `--features` flag is needed.
@@ -178,6 +180,9 @@ fn emulated_portal() -> Result<()> {
 
     println!("No DOCSPACE_URL/DOCSPACE_TOKEN set: running against the built-in DocSpace emulator.");
     let portal = Emulator::start()?;
+    // The default QR file holds this emulator's secret: removed at the end, whatever happens
+    // (a path named in DOCSPACE_QR_PNG is the caller's, and stays).
+    let _cleanup = (std::env::var_os("DOCSPACE_QR_PNG").is_none()).then(|| RemoveOnDrop(qr_path()));
     let email = "john.doe@example.com";
     let id = portal.add_user(
         NewUser::new(email, "emulated-password")
@@ -207,6 +212,22 @@ fn emulated_portal() -> Result<()> {
         portal.request_count("POST", "settings/tfaapp/validate")
     );
     Ok(())
+}
+
+/// Removes a file when dropped (if it exists), and says so.
+#[cfg(feature = "emulator")]
+struct RemoveOnDrop(PathBuf);
+
+#[cfg(feature = "emulator")]
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if std::fs::remove_file(&self.0).is_ok() {
+            println!(
+                "      removed {} (the emulator's QR image)",
+                self.0.display()
+            );
+        }
+    }
 }
 
 #[cfg(not(feature = "emulator"))]

@@ -1162,6 +1162,30 @@ fn the_example_runs_the_whole_job_against_its_own_emulator() {
 }
 
 #[test]
+fn the_example_removes_its_default_qr_file_after_an_emulator_run() {
+    // The default path is in the temporary directory (TMPDIR): a fresh one, to look into.
+    let tmp = std::env::temp_dir().join(format!("e2e-example-tmp-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("a temporary directory");
+    let tmp_text = tmp.to_string_lossy().into_owned();
+    let Some((ok, stdout, stderr)) = run_example(&[("TMPDIR", &tmp_text)], "") else {
+        return;
+    };
+    assert!(ok, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let qr = tmp.join("docspace-tfa-setup-qr.png");
+    assert!(
+        stdout.contains(&format!("saved to {}", qr.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("removed "), "{stdout}");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("read the directory")
+        .map(|e| e.map(|e| e.file_name()))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let _ = std::fs::remove_dir(&tmp);
+}
+
+#[test]
 fn the_example_links_an_app_on_a_configured_portal_with_the_code_from_stdin() -> TestResult {
     let portal = portal();
     let id = portal.add_user(NewUser::new("person@example.com", PASSWORD).secret(SECRET))?;
