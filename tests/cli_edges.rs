@@ -466,3 +466,76 @@ fn messages_say_what_happened() {
     );
     assert!(message.contains("manual entry key"), "{message}");
 }
+
+/// The `available` flag of the SMS entry in `settings --json` against `url` with `token`.
+fn sms_available(url: &str, token: &str) -> Value {
+    let r = run(
+        &["settings", "--json"],
+        &[("DOCSPACE_URL", url), ("DOCSPACE_TOKEN", token)],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let sms = v
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == "sms"))
+        .cloned()
+        .unwrap_or_else(|| panic!("an SMS entry: {v}"));
+    sms["available"].clone()
+}
+
+#[test]
+fn sms_is_not_available_by_default_as_on_a_portal_without_a_provider() {
+    // The library's emulator: off by default, a switch, and an SMS policy implies a provider.
+    let p = Portal::new();
+    assert_eq!(sms_available(p.emu.base_url(), &p.token), json!(false));
+    let r = p.run(&["settings", "set", "--type", "sms", "--json"], "");
+    assert_eq!(r.json()["error"]["kind"], "not_available", "{}", r.stdout);
+    p.emu
+        .set_policy(&docspace_tfa::TfaPolicy::new(docspace_tfa::TfaType::Sms));
+    assert_eq!(sms_available(p.emu.base_url(), &p.token), json!(true));
+    let emu = Emulator::builder()
+        .sms_available(true)
+        .start()
+        .expect("emulator");
+    let id = emu
+        .add_user(NewUser::new(EMAIL, PASSWORD).owner())
+        .expect("owner");
+    let token = emu.issue_api_key(&id).expect("key");
+    assert_eq!(sms_available(emu.base_url(), token.expose()), json!(true));
+
+    // The CLI's emulator: the same default, `--sms-available` and `--policy sms` turn it on.
+    for (args, expected) in [
+        (&[][..], false),
+        (&["--sms-available"][..], true),
+        (&["--policy", "sms"][..], true),
+    ] {
+        let mut child = Command::new(BIN)
+            .arg("emulator")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the emulator");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("the JSON line");
+        let info: Value = serde_json::from_str(&line).expect("JSON");
+        let admin = info["users"]
+            .as_array()
+            .and_then(|u| {
+                u.iter()
+                    .find(|u| u["role"] == "owner" || u["role"] == "admin")
+            })
+            .expect("an admin");
+        let url = info["url"].as_str().expect("url");
+        let key = admin["apiKey"].as_str().expect("key");
+        assert_eq!(sms_available(url, key), json!(expected), "{args:?}");
+        drop(child.stdin.take()); // stops the emulator
+        assert!(child.wait().expect("the emulator stops").success());
+    }
+}

@@ -121,7 +121,12 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Whether the portal's plan offers the SMS method. Default: `true`.
+    /// Whether the portal offers the SMS method: it has an SMS provider (and the plan allows
+    /// it). Default: `false`, as on a portal without an SMS provider, the common case (a
+    /// self-hosted install's default): `GET settings/tfaapp` lists SMS with
+    /// `available: false` and switching it on is refused (`SmsNotAvailable`).
+    /// [`Emulator::set_policy`](crate::emulator::Emulator::set_policy) with SMS turns this on,
+    /// since a portal whose policy is SMS has a provider.
     pub fn sms_available(mut self, available: bool) -> Self {
         self.config.sms_available = available;
         self

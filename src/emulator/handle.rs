@@ -59,7 +59,10 @@ impl Emulator {
     }
 
     /// Replaces the portal's TFA policy directly, as an administrator would have set it before
-    /// the test. Unlike `PUT settings/tfaapp`, this signs nobody out and checks nothing.
+    /// the test. Unlike `PUT settings/tfaapp`, this signs nobody out and checks nothing. An SMS
+    /// policy also makes the SMS method available
+    /// ([`sms_available`](crate::emulator::EmulatorBuilder::sms_available)): such a portal has
+    /// an SMS provider.
     pub fn set_policy(&self, policy: &TfaPolicy) {
         let mut state = lock(&self.shared.state);
         let lists = PolicyLists {
@@ -73,6 +76,7 @@ impl Emulator {
                 state.sms.switch_off();
             }
             TfaType::Sms => {
+                state.config.sms_available = true;
                 state.sms.save(lists);
                 state.app.switch_off();
             }

@@ -62,7 +62,9 @@ impl Default for Config {
             backup_code_count: 5,
             backup_code_len: 6,
             app_available: true,
-            sms_available: true,
+            // A portal without an SMS provider, the common case (a self-hosted install's
+            // default): `GET tfaapp` says `available: false` for SMS.
+            sms_available: false,
             window_steps: 10,
             session_lifetime: 20 * 24 * 3600,
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),

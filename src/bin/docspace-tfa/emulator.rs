@@ -28,6 +28,10 @@ pub struct EmulatorArgs {
     /// The portal's TFA policy at start
     #[arg(long, value_enum, value_name = "TYPE", default_value = "app")]
     pub policy: PolicyArg,
+    /// Offer the SMS method, as a portal with an SMS provider does (default: not available, as
+    /// on a portal without one; --policy sms implies it)
+    #[arg(long)]
+    pub sms_available: bool,
     /// Accept a bearer token alone on setup and validate, as the documentation page assumes
     #[arg(long)]
     pub lenient_bearer: bool,
@@ -122,7 +126,8 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         .legacy_confirm_url(args.legacy_confirm_url)
         .attempt_limit(args.attempt_limit)
         .code_window(args.code_window)
-        .app_method_enabled(matches!(args.policy, PolicyArg::App));
+        .app_method_enabled(matches!(args.policy, PolicyArg::App))
+        .sms_available(args.sms_available);
     if let Some(domain) = args.tenant_domain {
         builder = builder.tenant_domain(domain);
     }
