@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ureq::http::Uri;
+use ureq::http::{HeaderMap, Uri};
 
 use crate::answer::{header_str, parse_success_body, status_error, undecodable_success, Reply};
 use crate::auth::Authentication;
@@ -25,6 +25,7 @@ use crate::retry::Failed;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
 use crate::tls;
+use crate::typed::Decoded;
 
 /// Idle keep-alive connections the pool keeps (all to the one portal).
 const MAX_IDLE_CONNECTIONS: usize = 16;
@@ -198,15 +199,52 @@ impl Client {
     }
 
     /// Sends a request: the one place where the crate talks to the network. Tries again
-    /// when and as [`RetryPolicy::next_wait`](crate::retry::RetryPolicy) allows.
+    /// when and as [`RetryPolicy::next_wait`](crate::retry::RetryPolicy) allows. A success
+    /// body is read by the general path of [`crate::answer`].
     pub(crate) fn send(&self, req: Request<'_>) -> Result<Reply> {
+        let raw = self.exchange(&req)?;
+        self.general(&req, raw)
+    }
+
+    /// [`send`](Self::send), reading a success with `fast` first: the usual envelope straight
+    /// into the model (see [`crate::typed`]). When `fast` declines, the general path reads the
+    /// body, exactly as `send` does, errors and all.
+    pub(crate) fn send_fast<T>(
+        &self,
+        req: Request<'_>,
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<Decoded<T>> {
+        let raw = self.exchange(&req)?;
+        if let Some(value) = fast(&raw.body) {
+            return Ok(Decoded::Fast(value, raw.headers));
+        }
+        self.general(&req, raw).map(Decoded::General)
+    }
+
+    /// A success body through the general path: JSON, the envelope unwrapped, or the error
+    /// for a body that is not JSON (never retried: the server answered).
+    fn general(&self, req: &Request<'_>, raw: Success) -> Result<Reply> {
+        let value = parse_success_body(&raw.body).map_err(|reason| {
+            let redactions = Redactions::of(self.inner.token.as_ref(), req);
+            undecodable_success(req, &reason, &raw.body, &redactions)
+        })?;
+        Ok(Reply {
+            operation: req.operation(),
+            value,
+            headers: raw.headers,
+        })
+    }
+
+    /// The exchange: attempts, and the waits between them, until a success status or a final
+    /// error.
+    fn exchange(&self, req: &Request<'_>) -> Result<Success> {
         let started = Instant::now();
         let settings = &self.inner.settings;
         let end = call_end(started, settings.total_timeout, settings.deadline);
         let mut attempt = 1;
         loop {
-            let (failed, error) = match self.attempt(&req, end) {
-                Ok(reply) => return Ok(reply),
+            let (failed, error) = match self.attempt(req, end) {
+                Ok(success) => return Ok(success),
                 Err(failure) => failure,
             };
             let remaining = end.map(|end| end.saturating_duration_since(Instant::now()));
@@ -224,12 +262,12 @@ impl Client {
         }
     }
 
-    /// One attempt: build the request, send it, read and check the answer.
+    /// One attempt: build the request, send it, read the answer and check its status.
     fn attempt(
         &self,
         req: &Request<'_>,
         end: Option<Instant>,
-    ) -> std::result::Result<Reply, (Failed, Error)> {
+    ) -> std::result::Result<Success, (Failed, Error)> {
         let base = &self.inner.base_url;
         // Only a failure pays for collecting the request's secrets.
         let redactions = || Redactions::of(self.inner.token.as_ref(), req);
@@ -328,12 +366,8 @@ impl Client {
         };
 
         if success {
-            let value = parse_success_body(&bytes).map_err(|reason| {
-                final_(undecodable_success(req, &reason, &bytes, &redactions()))
-            })?;
-            return Ok(Reply {
-                operation: req.operation(),
-                value,
+            return Ok(Success {
+                body: bytes,
                 headers,
             });
         }
@@ -368,6 +402,12 @@ impl Client {
             ),
         }
     }
+}
+
+/// A success status's answer, its body not read yet.
+struct Success {
+    body: Vec<u8>,
+    headers: HeaderMap,
 }
 
 /// A failure that is never retried.
