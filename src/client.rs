@@ -17,6 +17,7 @@ use crate::answer::{header_str, parse_success_body, status_error, undecodable_su
 use crate::auth::Authentication;
 use crate::config::{ClientBuilder, Config, Settings, USER_AGENT};
 use crate::error::{Error, Result};
+use crate::link::ConfirmMemo;
 use crate::people::People;
 use crate::redact::Redactions;
 use crate::request::{Credential, Request};
@@ -63,6 +64,9 @@ struct Inner {
     base_url: String,
     token: Option<Secret>,
     settings: Settings,
+    /// Whether the portal is known to have no `tfaapp/confirm` (see `src/link.rs`); shared
+    /// with clones and derived clients.
+    confirm_memo: Arc<ConfirmMemo>,
 }
 
 impl fmt::Debug for Client {
@@ -126,6 +130,7 @@ impl ClientBuilder {
                 base_url: base_url.url,
                 token,
                 settings,
+                confirm_memo: Arc::default(),
             }),
         })
     }
@@ -196,6 +201,11 @@ impl Client {
     /// The people endpoints this crate needs (`/api/2.0/people/@self`).
     pub fn people(&self) -> People<'_> {
         People::new(self)
+    }
+
+    /// What the client remembers about the portal's `tfaapp/confirm`.
+    pub(crate) fn confirm_memo(&self) -> &ConfirmMemo {
+        &self.inner.confirm_memo
     }
 
     /// Sends a request: the one place where the crate talks to the network. Tries again
