@@ -67,12 +67,16 @@ pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<Secret> {
 #[allow(dead_code)] // the skipped keys are named only so that they are allowed
 struct Envelope<T> {
     response: T,
-    count: Option<IgnoredAny>,
-    total: Option<IgnoredAny>,
-    links: Option<IgnoredAny>,
-    status: Option<IgnoredAny>,
-    #[serde(rename = "statusCode")]
-    status_code: Option<IgnoredAny>,
+    #[serde(default)]
+    count: IgnoredAny,
+    #[serde(default)]
+    total: IgnoredAny,
+    #[serde(default)]
+    links: IgnoredAny,
+    #[serde(default)]
+    status: IgnoredAny,
+    #[serde(default, rename = "statusCode")]
+    status_code: IgnoredAny,
 }
 
 /// `T` decoded only from a JSON object: an array (which serde's derive would read by position),
@@ -276,5 +280,45 @@ mod tests {
             }
         }
         assert!(fast_reads > 0, "no seed took the fast path");
+    }
+
+    #[test]
+    fn cookies_are_read_as_parse_set_cookie_reads_them() {
+        use crate::text::parse_set_cookie;
+        let reference = |values: &[&str], name: &str| {
+            values
+                .iter()
+                .filter_map(|v| parse_set_cookie(v))
+                .filter(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
+                .last()
+                .map(|(_, v)| v)
+        };
+        let cases: &[&[&str]] = &[
+            &["asc_auth_key=abc%2Bdef; path=/; HttpOnly"],
+            &["asc_auth_key=one", "ASC_AUTH_KEY=two; path=/"],
+            &[
+                "asc_auth_key=one",
+                "asc_auth_key=; expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            ],
+            &["asc_auth_key=\"\"", "other=x"],
+            &[
+                " asc_auth_key = \"quoted\" ; secure",
+                "=novalue",
+                "noequals",
+            ],
+            &["asc_auth_key=%FF%FE", "asc_auth_keyx=y"],
+            &[],
+        ];
+        for values in cases {
+            let mut headers = HeaderMap::new();
+            for v in *values {
+                headers.append("set-cookie", v.parse().unwrap());
+            }
+            assert_eq!(
+                cookie_in(&headers, "asc_auth_key").map(|s| s.expose().to_owned()),
+                reference(values, "asc_auth_key"),
+                "{values:?}"
+            );
+        }
     }
 }
