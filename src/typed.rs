@@ -290,7 +290,7 @@ mod tests {
                 .iter()
                 .filter_map(|v| parse_set_cookie(v))
                 .filter(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
-                .last()
+                .next_back()
                 .map(|(_, v)| v)
         };
         let cases: &[&[&str]] = &[
