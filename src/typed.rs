@@ -289,8 +289,7 @@ mod tests {
             values
                 .iter()
                 .filter_map(|v| parse_set_cookie(v))
-                .filter(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
-                .next_back()
+                .rfind(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
                 .map(|(_, v)| v)
         };
         let cases: &[&[&str]] = &[
