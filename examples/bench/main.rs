@@ -167,7 +167,10 @@ fn serve_forever(opts: &Opts) -> Result<(), String> {
     };
     let server = Server::start(mode, opts.port).map_err(|e| format!("cannot listen: {e}"))?;
     println!("canned DocSpace ({mode:?}) on {}", server.url());
-    println!("  POST /api/2.0/settings/tfaapp/validate   GET /api/2.0/settings/tfaapp");
+    println!(
+        "  POST /api/2.0/settings/tfaapp/validate   GET /api/2.0/settings/tfaapp   \
+         GET /api/2.0/settings/tfaapp/confirm"
+    );
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
