@@ -5,7 +5,8 @@
 #
 # 1. prints the machine (CPU, cores, memory, rustc, load);
 # 2. builds the CLI and the benchmark in release and runs `examples/bench` (per-call overhead,
-#    connection reuse, threads, CLI cold start, vs plain ureq and the seed's Python); options
+#    connection reuse, threads, CLI cold start, vs plain ureq and the API documentation page's
+#    Python example); options
 #    after the script name go to it (see examples/bench/main.rs);
 # 3. measures the footprint: unique crates per feature (`cargo tree`), the size of the
 #    stripped CLI, and clean release build times of this library and of a bare
@@ -26,7 +27,7 @@ set -euo pipefail
 
 # The README's two commands (its "Try it" and its test command), whose first build from a fresh
 # clone section 6 measures. Update them here when the README changes.
-README_FIRST_COMMAND=${README_FIRST_COMMAND:-"cargo run --example connect_authenticator"}
+README_FIRST_COMMAND=${README_FIRST_COMMAND:-"cargo run --features cli,emulator -- demo"}
 README_TEST_COMMAND=${README_TEST_COMMAND:-"cargo test --all-features"}
 
 cd "$(dirname "$0")/.."
@@ -52,6 +53,55 @@ echo "(building the CLI and the benchmark in release…)" >&2
 cargo build --quiet --release --features cli --bin docspace-tfa
 cargo build --quiet --release --example bench
 target/release/examples/bench --cli target/release/docspace-tfa "$@"
+
+# Instructions per call, counted by callgrind (exact and stable on a busy machine): the client
+# alone, against the canned server in another process; (a 3000-call run - a 1000-call run) / 2000.
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
+  echo "(counting instructions per call with callgrind…)" >&2
+  port=${BENCH_PORT:-18931}
+  target/release/examples/bench --serve --port "$port" >/dev/null &
+  serve_pid=$!
+  trap 'kill "$serve_pid" 2>/dev/null || true' EXIT
+  sleep 0.5
+  url="http://127.0.0.1:$port"
+  collected() { # workload calls
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      target/release/examples/bench --profile "$1" --url "$url" --calls "$2" 2>&1 |
+      awk '/Collected :/ { print $NF }'
+  }
+  per_call() { local a b; a=$(collected "$1" 1000); b=$(collected "$1" 3000); echo $(((b - a) / 2000)); }
+  echo
+  echo "## 4b. Instructions per call (callgrind, client process only)"
+  echo
+  echo "| workload | requests | instructions/call | ÷ the floor |"
+  echo "|---|---:|---:|---:|"
+  declare -A ir
+  for w in bare-validate sdk-validate sdk-token-only-validate ureq-validate bare-settings sdk-settings ureq-settings; do
+    ir[$w]=$(per_call "$w")
+  done
+  ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+  row() { echo "| $1 | $2 | ${ir[$3]} | $(ratio3 "${ir[$3]}" "${ir[$4]}") |"; }
+  row "bare ureq, no timeouts (the floor), validate" 1 bare-validate bare-validate
+  row "docspace-tfa SDK, \`validate_with(&ticket, code)\`" 1 sdk-validate bare-validate
+  row "docspace-tfa SDK, token-only \`validate(code)\` (confirm, then validate)" 2 sdk-token-only-validate bare-validate
+  row "ureq with the SDK's agent config, validate" 1 ureq-validate bare-validate
+  row "bare ureq, no timeouts (the floor), settings read" 1 bare-settings bare-settings
+  row "docspace-tfa SDK, \`methods()\`" 1 sdk-settings bare-settings
+  row "ureq with the SDK's agent config, settings read" 1 ureq-settings bare-settings
+  echo
+  echo "User-space instructions of the client process (callgrind counts every thread, so a"
+  echo "lookup thread would count), the canned server in another process, by \`127.0.0.1\`;"
+  echo "this build's release profile. Exact: ±0.1k between runs."
+  echo
+  echo "| target (instructions) | figure | verdict |"
+  echo "|---|---|---|"
+  for op in validate settings; do
+    r=$(ratio3 "${ir[sdk-$op]}" "${ir[bare-$op]}")
+    echo "| SDK ≤ 1.10 × floor ($op) | $r × (${ir[sdk-$op]} vs ${ir[bare-$op]}) | $(awk -v r="$r" 'BEGIN { print (r <= 1.10) ? "met" : "MISSED" }') |"
+  done
+  kill "$serve_pid" 2>/dev/null || true
+  trap - EXIT
+fi
 
 echo
 echo "## 5. Footprint"

@@ -21,7 +21,7 @@ use crate::messages::ServerMessage;
 use crate::redact::{blank_quoted, bounded, quote, skeleton, snippet, Redactions};
 use crate::request::{ErrorClass, Request};
 use crate::secret::Secret;
-use crate::text::find_cookie;
+use crate::typed::cookie_in;
 
 /// Parses a `2xx` body: empty → `Null`; otherwise JSON, with the envelope unwrapped.
 pub(crate) fn parse_success_body(bytes: &[u8]) -> std::result::Result<Value, String> {
@@ -309,7 +309,7 @@ impl Reply {
 
     /// The value of the cookie `name` the answer sets (the last non-empty one).
     pub(crate) fn cookie(&self, name: &str) -> Option<Secret> {
-        find_cookie(self.set_cookies(), name).map(Secret::new)
+        cookie_in(&self.headers, name)
     }
 }
 

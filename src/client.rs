@@ -11,12 +11,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ureq::http::Uri;
+use ureq::http::{HeaderMap, Uri};
 
 use crate::answer::{header_str, parse_success_body, status_error, undecodable_success, Reply};
 use crate::auth::Authentication;
 use crate::config::{ClientBuilder, Config, Settings, USER_AGENT};
 use crate::error::{Error, Result};
+use crate::link::ConfirmMemo;
 use crate::people::People;
 use crate::redact::Redactions;
 use crate::request::{Credential, Request};
@@ -25,6 +26,7 @@ use crate::retry::Failed;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
 use crate::tls;
+use crate::typed::Decoded;
 
 /// Idle keep-alive connections the pool keeps (all to the one portal).
 const MAX_IDLE_CONNECTIONS: usize = 16;
@@ -62,6 +64,9 @@ struct Inner {
     base_url: String,
     token: Option<Secret>,
     settings: Settings,
+    /// Whether the portal is known to have no `tfaapp/confirm` (see `src/link.rs`); shared
+    /// with clones and derived clients.
+    confirm_memo: Arc<ConfirmMemo>,
 }
 
 impl fmt::Debug for Client {
@@ -125,6 +130,7 @@ impl ClientBuilder {
                 base_url: base_url.url,
                 token,
                 settings,
+                confirm_memo: Arc::default(),
             }),
         })
     }
@@ -197,16 +203,58 @@ impl Client {
         People::new(self)
     }
 
+    /// What the client remembers about the portal's `tfaapp/confirm`.
+    pub(crate) fn confirm_memo(&self) -> &ConfirmMemo {
+        &self.inner.confirm_memo
+    }
+
     /// Sends a request: the one place where the crate talks to the network. Tries again
-    /// when and as [`RetryPolicy::next_wait`](crate::retry::RetryPolicy) allows.
+    /// when and as [`RetryPolicy::next_wait`](crate::retry::RetryPolicy) allows. A success
+    /// body is read by the general path of [`crate::answer`].
     pub(crate) fn send(&self, req: Request<'_>) -> Result<Reply> {
+        let raw = self.exchange(&req)?;
+        self.general(&req, raw)
+    }
+
+    /// [`send`](Self::send), reading a success with `fast` first: the usual envelope straight
+    /// into the model (see [`crate::typed`]). When `fast` declines, the general path reads the
+    /// body, exactly as `send` does, errors and all.
+    pub(crate) fn send_fast<T>(
+        &self,
+        req: Request<'_>,
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<Decoded<T>> {
+        let raw = self.exchange(&req)?;
+        if let Some(value) = fast(&raw.body) {
+            return Ok(Decoded::Fast(value, raw.headers));
+        }
+        self.general(&req, raw).map(Decoded::General)
+    }
+
+    /// A success body through the general path: JSON, the envelope unwrapped, or the error
+    /// for a body that is not JSON (never retried: the server answered).
+    fn general(&self, req: &Request<'_>, raw: Success) -> Result<Reply> {
+        let value = parse_success_body(&raw.body).map_err(|reason| {
+            let redactions = Redactions::of(self.inner.token.as_ref(), req);
+            undecodable_success(req, &reason, &raw.body, &redactions)
+        })?;
+        Ok(Reply {
+            operation: req.operation(),
+            value,
+            headers: raw.headers,
+        })
+    }
+
+    /// The exchange: attempts, and the waits between them, until a success status or a final
+    /// error.
+    fn exchange(&self, req: &Request<'_>) -> Result<Success> {
         let started = Instant::now();
         let settings = &self.inner.settings;
         let end = call_end(started, settings.total_timeout, settings.deadline);
         let mut attempt = 1;
         loop {
-            let (failed, error) = match self.attempt(&req, end) {
-                Ok(reply) => return Ok(reply),
+            let (failed, error) = match self.attempt(req, end) {
+                Ok(success) => return Ok(success),
                 Err(failure) => failure,
             };
             let remaining = end.map(|end| end.saturating_duration_since(Instant::now()));
@@ -224,12 +272,12 @@ impl Client {
         }
     }
 
-    /// One attempt: build the request, send it, read and check the answer.
+    /// One attempt: build the request, send it, read the answer and check its status.
     fn attempt(
         &self,
         req: &Request<'_>,
         end: Option<Instant>,
-    ) -> std::result::Result<Reply, (Failed, Error)> {
+    ) -> std::result::Result<Success, (Failed, Error)> {
         let base = &self.inner.base_url;
         // Only a failure pays for collecting the request's secrets.
         let redactions = || Redactions::of(self.inner.token.as_ref(), req);
@@ -328,12 +376,8 @@ impl Client {
         };
 
         if success {
-            let value = parse_success_body(&bytes).map_err(|reason| {
-                final_(undecodable_success(req, &reason, &bytes, &redactions()))
-            })?;
-            return Ok(Reply {
-                operation: req.operation(),
-                value,
+            return Ok(Success {
+                body: bytes,
                 headers,
             });
         }
@@ -387,6 +431,12 @@ fn timeout_in_words(which: ureq::Timeout) -> &'static str {
         }
         _ => "no complete answer within the request timeout (or the call's deadline, if nearer)",
     }
+}
+
+/// A success status's answer, its body not read yet.
+struct Success {
+    body: Vec<u8>,
+    headers: HeaderMap,
 }
 
 /// A failure that is never retried.

@@ -54,6 +54,8 @@ pub struct ConfirmTicket {
     uid: String,
     key: Secret,
     url: Option<String>,
+    /// The `Confirm` header's value, made once (it holds the key): a ticket is sent often.
+    header: Secret,
 }
 
 impl ConfirmTicket {
@@ -77,11 +79,18 @@ impl ConfirmTicket {
         if key.expose().trim().is_empty() {
             return Err(Error::invalid_input("confirm ticket", "the key is empty"));
         }
+        let header = Secret::new(format!(
+            "type={}&uid={}&key={}",
+            utf8_percent_encode(&confirm_type, QUERY_VALUE),
+            utf8_percent_encode(&uid, QUERY_VALUE),
+            utf8_percent_encode(key.expose(), QUERY_VALUE),
+        ));
         Ok(ConfirmTicket {
             confirm_type,
             uid,
             key,
             url: None,
+            header,
         })
     }
 
@@ -200,13 +209,8 @@ impl ConfirmTicket {
     }
 
     /// The value of the `Confirm` request header: `type=…&uid=…&key=…`, percent-encoded.
-    pub(crate) fn header_value(&self) -> String {
-        format!(
-            "type={}&uid={}&key={}",
-            utf8_percent_encode(&self.confirm_type, QUERY_VALUE),
-            utf8_percent_encode(&self.uid, QUERY_VALUE),
-            utf8_percent_encode(self.key.expose(), QUERY_VALUE),
-        )
+    pub(crate) fn header_value(&self) -> &str {
+        self.header.expose()
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Only `cargo fuzz` builds it (it passes `--cfg fuzzing`); no normal build has it. The two
 //! parsers the fuzz targets call directly, [`unwrap_envelope`] and [`parse_set_cookie`], are
-//! crate-private otherwise.
+//! crate-private otherwise. [`answer`] also checks that the typed fast path of
+//! `src/typed.rs` never reads a body differently from the general path.
 
 use std::fmt;
 
@@ -13,6 +14,7 @@ use crate::answer::{parse_success_body, status_error, Reply, Shape};
 use crate::error::Result;
 use crate::redact::{scrub, snippet, Redactions, SNIPPET_CHARS};
 use crate::request::{Credential, ErrorClass, Request};
+use crate::typed;
 
 pub use crate::answer::unwrap_envelope;
 pub use crate::text::parse_set_cookie;
@@ -76,6 +78,32 @@ pub fn answer(status: u16, set_cookies: &[&str], body: &[u8]) {
             Err(e) => drop(format!("{e} {e:?}")),
         }
     }
+    // The typed fast path (src/typed.rs) may only ever give what the general path gives.
+    fn agree<T: PartialEq + fmt::Debug>(fast: Option<T>, general: Result<T>) {
+        if let Some(fast) = fast {
+            match general {
+                Ok(general) => assert_eq!(fast, general, "fast and general decodes differ"),
+                Err(e) => panic!("the fast path accepted what the general path refuses: {e}"),
+            }
+        }
+    }
+    agree(
+        typed::object::<crate::SetupCode>(body),
+        reply.decode::<crate::SetupCode>("setup code", Shape::Object),
+    );
+    agree(
+        typed::list_of_objects::<crate::TfaMethod>(body),
+        reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods", Shape::ListOfObjects),
+    );
+    agree(
+        typed::list_of_objects::<crate::BackupCode>(body),
+        reply.decode::<Vec<crate::BackupCode>>("list of backup codes", Shape::ListOfObjects),
+    );
+    agree(
+        typed::object::<crate::Me>(body),
+        reply.decode::<crate::Me>("user", Shape::Object),
+    );
+    agree(typed::boolean(body), reply.decode_bool());
     show(reply.decode::<crate::SetupCode>("setup code", Shape::Object));
     show(reply.decode::<Vec<crate::TfaMethod>>("list of TFA methods", Shape::ListOfObjects));
     show(reply.decode::<crate::ConfirmData>("confirm data", Shape::Object));

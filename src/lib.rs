@@ -138,6 +138,7 @@ mod tls;
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
+mod typed;
 
 pub use auth::{Authentication, LoginOutcome};
 pub use client::Client;

@@ -9,7 +9,13 @@
 //! A server that behaves like the documentation page — it takes the bearer token on setup and
 //! validate and may not implement `tfaapp/confirm` — answers that call `404`, `405` or `501`,
 //! or with something that is not the confirm data (an HTML page): then the request is sent with
-//! the bearer token, as the page shows.
+//! the bearer token, as the page shows. The client remembers that answer for
+//! [`CONFIRM_MEMO_TTL`] ([`ConfirmMemo`]), so later calls skip the request that failed, until a
+//! request sent with the bearer token instead is refused with `401` or `403` (what a real portal
+//! answers to one): then the next call asks again.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, ErrorKind, Result};
@@ -38,6 +44,39 @@ impl OwnCredential {
     }
 }
 
+/// How long a client remembers that its server has no usable `tfaapp/confirm`.
+pub(crate) const CONFIRM_MEMO_TTL: Duration = Duration::from_secs(300);
+
+/// What a client remembers about its server's `tfaapp/confirm`: when the server last showed it
+/// has none. Shared by the client's clones and the clients derived from it (the same portal).
+#[derive(Debug, Default)]
+pub(crate) struct ConfirmMemo(Mutex<Option<Instant>>);
+
+impl ConfirmMemo {
+    /// Whether, at `now`, the server is known to have no usable `tfaapp/confirm`.
+    fn knows_missing(&self, now: Instant) -> bool {
+        self.lock()
+            .is_some_and(|since| now.saturating_duration_since(since) < CONFIRM_MEMO_TTL)
+    }
+
+    /// Remembers, from `now`, that the server has no usable `tfaapp/confirm`.
+    fn remember_missing(&self, now: Instant) {
+        *self.lock() = Some(now);
+    }
+
+    /// Forgets it: the next call asks `tfaapp/confirm` again.
+    fn forget(&self) {
+        *self.lock() = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        // A poisoned lock still holds a valid `Option<Instant>`.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Whether an error of `tfaapp/confirm` means "this server has no such endpoint" (fall back to
 /// the bearer token) rather than a refusal.
 fn confirm_missing(e: &Error) -> bool {
@@ -52,6 +91,10 @@ impl Tfa<'_> {
     /// key (the SMS method applies) is [`ErrorKind::NotAvailable`]. `later_secret` (the code
     /// of a validate) is kept out of the confirm request's errors too.
     fn own_credential(&self, later_secret: Option<&str>) -> Result<OwnCredential> {
+        let memo = self.client.confirm_memo();
+        if memo.knows_missing(Instant::now()) {
+            return Ok(OwnCredential::Bearer);
+        }
         let data = match self.confirm_guarding(later_secret) {
             Ok(Some(data)) => data,
             Ok(None) => {
@@ -62,7 +105,10 @@ impl Tfa<'_> {
                      mandatory for them, or their IP address is trusted)",
                 ))
             }
-            Err(e) if confirm_missing(&e) => return Ok(OwnCredential::Bearer),
+            Err(e) if confirm_missing(&e) => {
+                memo.remember_missing(Instant::now());
+                return Ok(OwnCredential::Bearer);
+            }
             Err(e) => return Err(e),
         };
         if data.cookie_value.as_ref().is_none_or(|k| k.is_empty()) {
@@ -115,7 +161,7 @@ impl Tfa<'_> {
                 return Err(already_linked());
             }
         }
-        self.setup_as(credential.as_credential())
+        self.checking_fallback(&credential, self.setup_as(credential.as_credential()))
     }
 
     /// Validates a code (`POST settings/tfaapp/validate`) for the signed-in caller, with just
@@ -135,7 +181,22 @@ impl Tfa<'_> {
         let normalized = normalize_code(code)?;
         // An error of the confirm request must not echo the code either.
         let credential = self.own_credential(Some(&normalized))?;
-        self.validate_as(credential.as_credential(), code)
+        self.checking_fallback(
+            &credential,
+            self.validate_as(credential.as_credential(), code),
+        )
+    }
+
+    /// The result of a request sent with `credential`; when that was the bearer token instead
+    /// of a ticket and the server refused it (`401`, `403`: what a real portal answers to a
+    /// bearer token there), forgets that the server has no `tfaapp/confirm`.
+    fn checking_fallback<T>(&self, credential: &OwnCredential, result: Result<T>) -> Result<T> {
+        if let (OwnCredential::Bearer, Err(e)) = (credential, &result) {
+            if matches!(e.status(), Some(401 | 403)) {
+                self.client.confirm_memo().forget();
+            }
+        }
+        result
     }
 
     /// Links an authenticator app to the signed-in caller in one call: gets the caller's
@@ -194,7 +255,10 @@ impl Tfa<'_> {
                 return Err(already_linked());
             }
         }
-        self.link_as(credential.as_credential(), code_for)
+        self.checking_fallback(
+            &credential,
+            self.link_as(credential.as_credential(), code_for),
+        )
     }
 
     /// [`link`](Self::link) with a `TfaActivation` ticket you hold (from a TFA-challenged
@@ -261,4 +325,22 @@ fn already_linked() -> Error {
         ErrorKind::NotAvailable,
         "an authenticator app is already linked to this user",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memo_holds_for_its_time_and_can_be_forgotten() {
+        let memo = ConfirmMemo::default();
+        let t0 = Instant::now();
+        assert!(!memo.knows_missing(t0));
+        memo.remember_missing(t0);
+        assert!(memo.knows_missing(t0));
+        assert!(memo.knows_missing(t0 + CONFIRM_MEMO_TTL - Duration::from_secs(1)));
+        assert!(!memo.knows_missing(t0 + CONFIRM_MEMO_TTL));
+        memo.forget();
+        assert!(!memo.knows_missing(t0));
+    }
 }

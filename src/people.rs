@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::models::Me;
 use crate::request::{Credential, Request};
+use crate::typed;
 
 /// Handler for the people endpoints; see [`Client::people`].
 #[derive(Debug, Clone, Copy)]
@@ -35,11 +36,10 @@ impl<'c> People<'c> {
     /// ```
     pub fn me(&self) -> Result<Me> {
         self.client
-            .send(Request::new(
-                Method::GET,
-                "people/@self",
-                Credential::Bearer,
-            ))?
-            .decode("user", Shape::Object)
+            .send_fast(
+                Request::new(Method::GET, "people/@self", Credential::Bearer),
+                typed::object,
+            )?
+            .or_general(|reply| reply.decode("user", Shape::Object))
     }
 }

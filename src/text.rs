@@ -115,12 +115,19 @@ pub(crate) fn find_cookie<'a>(
     set_cookies: impl IntoIterator<Item = &'a str>,
     name: &str,
 ) -> Option<String> {
-    set_cookies
-        .into_iter()
-        .filter_map(parse_set_cookie)
-        .filter(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
-        .last()
-        .map(|(_, v)| v)
+    // As `parse_set_cookie` reads each value, but only the last match is decoded (a value
+    // that is not empty before decoding is not empty after it).
+    let mut last = None;
+    for header in set_cookies {
+        let Some((n, v)) = header.split(';').next().and_then(|c| c.split_once('=')) else {
+            continue;
+        };
+        let (n, v) = (n.trim(), v.trim().trim_matches('"'));
+        if !n.is_empty() && n.eq_ignore_ascii_case(name) && !v.is_empty() {
+            last = Some(v);
+        }
+    }
+    last.map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
 }
 
 /// The confirm key among `Set-Cookie` header values: the non-empty `asc_confirm_key_*` cookie

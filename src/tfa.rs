@@ -31,6 +31,7 @@ use crate::models::{
 use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
 use crate::text::{confirm_key_cookie, AUTH_COOKIE};
+use crate::typed::{self, Decoded};
 
 /// Handler for the TFA settings endpoints; see [`Client::tfa`].
 #[derive(Debug, Clone, Copy)]
@@ -72,15 +73,17 @@ impl<'c> Tfa<'c> {
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn methods(&self) -> Result<Vec<TfaMethod>> {
-        let reply = self.client.send(Request::new(
-            Method::GET,
-            "settings/tfaapp",
-            Credential::Bearer,
-        ))?;
-        if reply.value.is_null() {
-            return Ok(Vec::new());
-        }
-        reply.decode("list of TFA methods", Shape::ListOfObjects)
+        self.client
+            .send_fast(
+                Request::new(Method::GET, "settings/tfaapp", Credential::Bearer),
+                typed::list_of_objects,
+            )?
+            .or_general(|reply| {
+                if reply.value.is_null() {
+                    return Ok(Vec::new());
+                }
+                reply.decode("list of TFA methods", Shape::ListOfObjects)
+            })
     }
 
     /// Sets the portal's TFA policy (`PUT settings/tfaapp`). Returns `true` when SMS or the app
@@ -235,12 +238,12 @@ impl<'c> Tfa<'c> {
     }
 
     pub(crate) fn setup_as(&self, credential: Credential<'_>) -> Result<SetupCode> {
-        let reply = self.client.send(Request::new(
-            Method::GET,
-            "settings/tfaapp/setup",
-            credential,
-        ))?;
-        reply.decode("setup code", Shape::Object)
+        self.client
+            .send_fast(
+                Request::new(Method::GET, "settings/tfaapp/setup", credential),
+                typed::object,
+            )?
+            .or_general(|reply| reply.decode("setup code", Shape::Object))
     }
 
     /// Validates a code with a confirm ticket (`POST settings/tfaapp/validate`, body
@@ -284,17 +287,24 @@ impl<'c> Tfa<'c> {
 
     pub(crate) fn validate_as(&self, credential: Credential<'_>, code: &str) -> Result<Validation> {
         let code = normalize_code(code)?;
-        let reply = self.client.send(
+        let answer = self.client.send_fast(
             Request::new(Method::POST, "settings/tfaapp/validate", credential)
                 .json(&ValidateBody {
                     code: &code,
                     session: false,
                 })?
                 .errors(ErrorClass::Validate),
+            typed::boolean,
         )?;
-        Ok(Validation {
-            first_activation: reply.decode_bool()?,
-            session_token: reply.cookie(AUTH_COOKIE),
+        Ok(match answer {
+            Decoded::Fast(first_activation, headers) => Validation {
+                first_activation,
+                session_token: typed::cookie_in(&headers, AUTH_COOKIE),
+            },
+            Decoded::General(reply) => Validation {
+                first_activation: reply.decode_bool()?,
+                session_token: reply.cookie(AUTH_COOKIE),
+            },
         })
     }
 
@@ -313,15 +323,17 @@ impl<'c> Tfa<'c> {
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn backup_codes(&self) -> Result<Vec<BackupCode>> {
-        let reply = self.client.send(Request::new(
-            Method::GET,
-            "settings/tfaappcodes",
-            Credential::Bearer,
-        ))?;
-        if reply.value.is_null() {
-            return Ok(Vec::new());
-        }
-        reply.decode("list of backup codes", Shape::ListOfObjects)
+        self.client
+            .send_fast(
+                Request::new(Method::GET, "settings/tfaappcodes", Credential::Bearer),
+                typed::list_of_objects,
+            )?
+            .or_general(|reply| {
+                if reply.value.is_null() {
+                    return Ok(Vec::new());
+                }
+                reply.decode("list of backup codes", Shape::ListOfObjects)
+            })
     }
 
     /// Replaces the caller's backup codes with a new set (`PUT settings/tfaappnewcodes`).
@@ -335,12 +347,12 @@ impl<'c> Tfa<'c> {
     ///
     /// As for [`backup_codes`](Self::backup_codes).
     pub fn regenerate_backup_codes(&self) -> Result<Vec<BackupCode>> {
-        let reply = self.client.send(Request::new(
-            Method::PUT,
-            "settings/tfaappnewcodes",
-            Credential::Bearer,
-        ))?;
-        reply.decode("list of backup codes", Shape::ListOfObjects)
+        self.client
+            .send_fast(
+                Request::new(Method::PUT, "settings/tfaappnewcodes", Credential::Bearer),
+                typed::list_of_objects,
+            )?
+            .or_general(|reply| reply.decode("list of backup codes", Shape::ListOfObjects))
     }
 
     /// Unlinks the caller's own authenticator app (`PUT settings/tfaappnewapp` with the

@@ -1,17 +1,35 @@
 //! The calls under test: through the SDK, and the same requests with plain `ureq` by hand.
 
-use docspace_tfa::{Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
+use std::sync::OnceLock;
+
+use docspace_tfa::{Client, ConfirmTicket, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
 use serde::{Deserialize, Serialize};
 
 /// The bearer token the benchmark sends (the canned server does not check it).
 pub const TOKEN: &str = "sk-bench";
 /// The code the benchmark validates (the canned server accepts any).
 pub const CODE: &str = "123456";
+/// The caller's confirm URL, as `GET settings/tfaapp/confirm` answers it (the canned server
+/// answers it too, with [`CONFIRM_KEY`]).
+pub const CONFIRM_URL: &str = "http://127.0.0.1/confirm/TfaActivation?type=TfaActivation&uid=66faa6e4-f133-11ea-b126-00ffeec8b4ef";
+/// The ticket's key, as the confirm answer's `cookieValue` carries it.
+pub const CONFIRM_KEY: &str = "638712345678901234.Hq3VbKm0Xz7pWnYc2e4RtUoIaSdFgJ";
+
+/// The ticket a real portal needs on `validate`: what a caller holds after one
+/// `GET settings/tfaapp/confirm` (or a TFA-challenged login), built once.
+pub fn ticket() -> &'static ConfirmTicket {
+    static TICKET: OnceLock<ConfirmTicket> = OnceLock::new();
+    TICKET.get_or_init(|| {
+        ConfirmTicket::from_url(CONFIRM_URL, CONFIRM_KEY)
+            .unwrap_or_else(|e| panic!("the benchmark's confirm URL: {e}"))
+    })
+}
 
 /// Which call a run makes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Op {
-    /// `POST settings/tfaapp/validate` with `{"code": …}`: the seed's step 2.
+    /// `POST settings/tfaapp/validate` with `{"code": …}`: step 2 of the documentation
+    /// page's Python example.
     Validate,
     /// `GET settings/tfaapp`: a settings read (a list of two methods).
     Settings,
@@ -35,11 +53,16 @@ pub fn sdk_client(base_url: &str) -> Result<Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// One call through the SDK, with its answer checked.
+/// One call through the SDK, with its answer checked: one request, as the floor makes. A
+/// validate carries the caller's ticket ([`ticket`]), which a real portal requires
+/// (`validate_with`); [`sdk_validate_token_only`] is the two-request call with only a token.
 pub fn sdk_call(client: &Client, op: Op) -> Result<(), String> {
     match op {
         Op::Validate => {
-            let v = client.tfa().validate(CODE).map_err(|e| e.to_string())?;
+            let v = client
+                .tfa()
+                .validate_with(ticket(), CODE)
+                .map_err(|e| e.to_string())?;
             if !v.first_activation {
                 return Err("validate answered false".into());
             }
@@ -50,6 +73,16 @@ pub fn sdk_call(client: &Client, op: Op) -> Result<(), String> {
                 return Err(format!("{} methods instead of 2", methods.len()));
             }
         }
+    }
+    Ok(())
+}
+
+/// `validate(code)` with only the bearer token: `GET settings/tfaapp/confirm` for the caller's
+/// ticket, then the validate with it. Two requests per call.
+pub fn sdk_validate_token_only(client: &Client) -> Result<(), String> {
+    let v = client.tfa().validate(CODE).map_err(|e| e.to_string())?;
+    if !v.first_activation {
+        return Err("validate answered false".into());
     }
     Ok(())
 }
@@ -99,7 +132,8 @@ pub fn plain_agent_tls() -> Result<ureq::Agent, String> {
         .into())
 }
 
-/// What a careful user writes by hand with `ureq`: the seed's requests, typed answers.
+/// What a careful user writes by hand with `ureq`: the requests of the documentation page's
+/// Python example, typed answers.
 pub struct Plain {
     pub agent: ureq::Agent,
     validate_url: String,

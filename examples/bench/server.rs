@@ -33,6 +33,9 @@ pub enum Mode {
 /// The realistic bodies the benchmark's calls get (see docs/server.md, "Envelope" and the settings endpoints).
 const VALIDATE_BODY: &str = r#"{"response":true,"count":1,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp/validate","action":"POST"}],"status":0,"statusCode":200}"#;
 pub const SETTINGS_BODY: &str = r#"{"response":[{"id":"sms","title":"SMS","enabled":false,"available":false,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]},{"id":"app","title":"Authenticator app","enabled":true,"available":true,"trustedIps":[],"mandatoryUsers":[],"mandatoryGroups":[]}],"count":2,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp","action":"GET"}],"status":0,"statusCode":200}"#;
+/// `GET settings/tfaapp/confirm` as a portal answers it for the app method (the URL and key of
+/// `calls::CONFIRM_URL` and `calls::CONFIRM_KEY`).
+const CONFIRM_BODY: &str = r#"{"response":{"url":"http://127.0.0.1/confirm/TfaActivation?type=TfaActivation&uid=66faa6e4-f133-11ea-b126-00ffeec8b4ef","cookieName":"asc_confirm_key_TfaActivation","cookieValue":"638712345678901234.Hq3VbKm0Xz7pWnYc2e4RtUoIaSdFgJ"},"count":1,"links":[{"href":"http://127.0.0.1/api/2.0/settings/tfaapp/confirm","action":"GET"}],"status":0,"statusCode":200}"#;
 const NOT_FOUND_BODY: &str = r#"{"error":{"message":"Not found"},"status":1,"statusCode":404}"#;
 /// The session cookie a real validate sets.
 const VALIDATE_COOKIE: &str =
@@ -42,6 +45,7 @@ const VALIDATE_COOKIE: &str =
 struct Answers {
     validate: [Vec<u8>; 2],
     settings: [Vec<u8>; 2],
+    confirm: [Vec<u8>; 2],
     not_found: [Vec<u8>; 2],
 }
 
@@ -69,6 +73,7 @@ impl Answers {
         Answers {
             validate: both("200 OK", Some(VALIDATE_COOKIE), VALIDATE_BODY),
             settings: both("200 OK", None, SETTINGS_BODY),
+            confirm: both("200 OK", None, CONFIRM_BODY),
             not_found: both("404 Not Found", None, NOT_FOUND_BODY),
         }
     }
@@ -207,6 +212,7 @@ fn serve<S: Read + Write>(
         let answer = match (method, path) {
             ("POST", "/api/2.0/settings/tfaapp/validate") => &answers.validate,
             ("GET", "/api/2.0/settings/tfaapp") => &answers.settings,
+            ("GET", "/api/2.0/settings/tfaapp/confirm") => &answers.confirm,
             _ => &answers.not_found,
         };
         let mut content_length = 0usize;

@@ -180,6 +180,14 @@ pub enum Command {
     /// test runner that dies takes the emulator with it; --ignore-stdin to serve on).
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
+    /// Link an authenticator app on the built-in emulator: the whole job, shown step by step
+    /// (offline)
+    ///
+    /// Starts the emulator in this process, adds a user for whom the app is mandatory, and runs
+    /// confirm, setup, the app's code (computed from the manual key), validate and the backup
+    /// codes, printing what each step got. Against a real portal, use `link`.
+    #[cfg(feature = "emulator")]
+    Demo,
 }
 
 /// `settings set`.

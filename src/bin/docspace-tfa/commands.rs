@@ -93,6 +93,8 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),
+        #[cfg(feature = "emulator")]
+        Command::Demo => crate::demo::run(out),
         Command::Link {
             user,
             confirm_json,

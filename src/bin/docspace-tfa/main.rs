@@ -4,6 +4,8 @@
 mod args;
 mod commands;
 #[cfg(feature = "emulator")]
+mod demo;
+#[cfg(feature = "emulator")]
 mod emulator;
 mod link;
 mod output;
@@ -43,14 +45,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command line's definition. `code` and `emulator` work offline: their help leaves out
+/// The command line's definition. `code`, `emulator` and `demo` work offline: their help leaves out
 /// the global options that only concern the network (every global option but `--json`).
 fn command() -> clap::Command {
     let mut cmd = Cli::command();
     cmd.build();
-    for offline in ["code", "emulator"] {
+    for offline in ["code", "emulator", "demo"] {
         if cmd.find_subcommand(offline).is_none() {
-            continue; // `emulator` without the feature
+            continue; // `emulator` and `demo` without the feature
         }
         cmd = cmd.mut_subcommand(offline, |sub| {
             sub.mut_args(|arg| {

@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
-"""The Python side of the benchmark (examples/bench): the seed page's Python example, timed.
+"""The Python side of the benchmark (examples/bench): the Python example of the API documentation page, timed.
 
-The seed (docs: "Connect a TFA authenticator app", Python tab) calls `requests.get` and
+The documentation page ("Connect a TFA authenticator app", Python tab) calls `requests.get` and
 `requests.post` without a session, so every call opens a new connection. This script does
 exactly that, and the alternatives a Python user could pick, against the benchmark's canned
 server. `examples/bench` runs it; it is not meant to be run by hand, but can be:
 
-  bench_seed.py loop MODE OP BASE_URL N   N calls in a loop, prints one JSON line
-  bench_seed.py validate BASE_URL CODE    the seed's validate step once (cold start)
-  bench_seed.py code KEY                  the current TOTP code of a manual key, stdlib only
+  bench_python.py loop MODE OP BASE_URL N   N calls in a loop, prints one JSON line
+  bench_python.py validate BASE_URL CODE    the page's validate step once (cold start)
+  bench_python.py code KEY                  the current TOTP code of a manual key, stdlib only
 
-MODE: requests          the seed exactly: requests.get/post, no session (a connection per call)
+MODE: requests          the page's example exactly: requests.get/post, no session (a connection per call)
       requests-session  requests.Session: one keep-alive connection
       httpclient        http.client.HTTPConnection kept open: one keep-alive connection
-      httpclient-fresh  http.client with a new connection per call (the seed's connection
+      httpclient-fresh  http.client with a new connection per call (the page's connection
                         pattern without `requests`, for machines that lack it)
 OP:   validate (POST settings/tfaapp/validate) or settings (GET settings/tfaapp)
 
@@ -49,10 +49,10 @@ def have_requests():
     return True
 
 
-# --- the seed's functions, verbatim in behaviour (requests, no session) ---------------------
+# --- the page's functions, verbatim in behaviour (requests, no session) ---------------------
 
 
-def seed_validate(base_url, code, session=None):
+def page_validate(base_url, code, session=None):
     import requests
 
     http_ = session or requests
@@ -66,7 +66,7 @@ def seed_validate(base_url, code, session=None):
     return bool(valid)
 
 
-def seed_settings(base_url, session=None):
+def page_settings(base_url, session=None):
     import requests
 
     http_ = session or requests
@@ -117,8 +117,8 @@ def make_call(mode, op, base_url):
 
         session = requests.Session() if mode == "requests-session" else None
         if op == "validate":
-            return lambda: seed_validate(base_url, CODE, session)
-        return lambda: seed_settings(base_url, session)
+            return lambda: page_validate(base_url, CODE, session)
+        return lambda: page_settings(base_url, session)
     if mode in ("httpclient", "httpclient-fresh"):
         client = HttpClient(base_url, fresh=mode == "httpclient-fresh")
         if op == "validate":
@@ -164,7 +164,7 @@ def main(argv):
         loop(argv[2], argv[3], argv[4], int(argv[5]))
     elif len(argv) == 4 and argv[1] == "validate":
         if have_requests():
-            valid = seed_validate(argv[2], argv[3])
+            valid = page_validate(argv[2], argv[3])
         else:
             valid = HttpClient(argv[2], fresh=True).validate(argv[3])
         print("valid" if valid else "invalid")
