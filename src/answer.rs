@@ -23,11 +23,14 @@ use crate::request::{ErrorClass, Request};
 use crate::secret::Secret;
 use crate::typed::cookie_in;
 
-/// Parses a `2xx` body: empty → `Null`; otherwise JSON, with the envelope unwrapped.
+/// Parses a `2xx` body: JSON, with the envelope unwrapped. An empty body is an error: the
+/// portal always answers with its envelope (a `null` value is an envelope without
+/// `response`), so an empty `200` comes from something else — and read as `null` it would mean
+/// "TFA does not apply" to `tfaapp/confirm`.
 pub(crate) fn parse_success_body(bytes: &[u8]) -> std::result::Result<Value, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("the body is not UTF-8 ({e})"))?;
     if text.trim().is_empty() {
-        return Ok(Value::Null);
+        return Err("the body is empty, not the portal's JSON envelope".to_owned());
     }
     // The usual answer, the portal's envelope with `response`: one pass that builds only the
     // `response` value and skips `links`, `count` and the rest without allocating. Anything
