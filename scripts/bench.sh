@@ -21,7 +21,9 @@
 # Environment: BENCH_BUILD_ROUNDS (clean builds of each crate, default 2; 0 skips them),
 # BENCH_FIRST_BUILD=0 (skips step 5), BENCH_PROFILES=1 (also sizes the CLI built with cargo's
 # default release settings, to show what the tuned profile buys), BENCH_SCRATCH (default
-# target/bench-scratch; removed and recreated), README_FIRST_COMMAND / README_TEST_COMMAND.
+# target/bench-scratch; removed and recreated), BENCH_CALLGRIND=0 (skips section 4b),
+# BENCH_OPT3=0 (skips 4b's comparison with an opt-level 3 build), README_FIRST_COMMAND /
+# README_TEST_COMMAND.
 # Needs cargo, and for some rows python3 and /usr/bin/time; nothing is installed.
 set -euo pipefail
 
@@ -99,6 +101,30 @@ if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
     r=$(ratio3 "${ir[sdk-$op]}" "${ir[bare-$op]}")
     echo "| SDK ≤ 1.10 × floor ($op) | $r × (${ir[sdk-$op]} vs ${ir[bare-$op]}) | $(awk -v r="$r" 'BEGIN { print (r <= 1.10) ? "met" : "MISSED" }') |"
   done
+  # What the size-tuned release profile costs per call: the same counts in a build with
+  # opt-level 3 everywhere (BENCH_OPT3=0 skips it; a second release build of the benchmark).
+  if [ "${BENCH_OPT3:-1}" = 1 ]; then
+    echo "(building the benchmark at opt-level 3 everywhere for the comparison…)" >&2
+    opt3_dir=${BENCH_OPT3_TARGET:-$root/target/bench-opt3}
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_TARGET_DIR=$opt3_dir \
+      cargo build --quiet --release --all-features --example bench
+    collected3() {
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$opt3_dir/release/examples/bench" --profile "$1" --url "$url" --calls "$2" 2>&1 |
+        awk '/Collected :/ { print $NF }'
+    }
+    per_call3() { local a b; a=$(collected3 "$1" 1000); b=$(collected3 "$1" 3000); echo $(((b - a) / 2000)); }
+    echo
+    echo "Instructions per call: this release profile (\`opt-level = \"s\"\`, the per-request crates at 3)"
+    echo "vs the same benchmark built at \`opt-level = 3\` everywhere:"
+    echo
+    echo "| workload | release profile | opt-level 3 everywhere | ratio |"
+    echo "|---|---:|---:|---:|"
+    for w in bare-validate sdk-validate bare-settings sdk-settings; do
+      o3=$(per_call3 "$w")
+      echo "| $w | ${ir[$w]} | $o3 | $(ratio3 "${ir[$w]}" "$o3") |"
+    done
+  fi
   kill "$serve_pid" 2>/dev/null || true
   trap - EXIT
 fi
@@ -125,7 +151,7 @@ thiserror = "2"
 [workspace]
 EOF
 # The same release settings as this crate, so that the clean builds compare like with like.
-awk '/^\[profile\.release\]/ { on = 1; print ""; print; next } /^\[/ { on = 0 } on' Cargo.toml \
+awk '/^\[profile\.release/ { on = 1; print ""; print; next } /^\[/ { on = 0 } on' Cargo.toml \
   >> "$scratch/bare/Cargo.toml"
 cat > "$scratch/bare/src/lib.rs" <<'EOF'
 //! What a hand-rolled client starts from: one call, a typed answer, an error type.
