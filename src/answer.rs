@@ -21,7 +21,7 @@ use crate::messages::ServerMessage;
 use crate::redact::{blank_quoted, bounded, quote, skeleton, snippet, Redactions};
 use crate::request::{ErrorClass, Request};
 use crate::secret::Secret;
-use crate::typed::cookie_in;
+use crate::text::find_cookie;
 
 /// Parses a `2xx` body: JSON, with the envelope unwrapped. An empty body is an error: the
 /// portal always answers with its envelope (a `null` value is an envelope without
@@ -319,6 +319,16 @@ impl Reply {
 /// A header's value as text, when it is present and visible ASCII.
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of the cookie `name` that an answer with these headers sets (the last non-empty
+/// one), as [`Reply::cookie`] reads it (and the fast path in `typed.rs`).
+pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<Secret> {
+    let values = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    find_cookie(values, name).map(Secret::new)
 }
 
 #[cfg(test)]

@@ -299,7 +299,7 @@ impl<'c> Tfa<'c> {
         Ok(match answer {
             Decoded::Fast(first_activation, headers) => Validation {
                 first_activation,
-                session_token: typed::cookie_in(&headers, AUTH_COOKIE),
+                session_token: crate::answer::cookie_in(&headers, AUTH_COOKIE),
             },
             Decoded::General(reply) => Validation {
                 first_activation: reply.decode_bool()?,

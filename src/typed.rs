@@ -29,8 +29,6 @@ use ureq::http::HeaderMap;
 
 use crate::answer::Reply;
 use crate::error::Result;
-use crate::secret::Secret;
-use crate::text::find_cookie;
 
 /// What [`Client::send_fast`](crate::client::Client) got: the model read on the fast path, or
 /// the general [`Reply`] to decode as before.
@@ -49,16 +47,6 @@ impl<T> Decoded<T> {
             Decoded::General(reply) => general(reply),
         }
     }
-}
-
-/// The value of the cookie `name` that an answer with these headers sets (the last non-empty
-/// one), as [`Reply::cookie`] reads it.
-pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<Secret> {
-    let values = headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    find_cookie(values, name).map(Secret::new)
 }
 
 /// A success envelope with only the keys a portal sends, around a `response` of type `T`.
@@ -127,6 +115,7 @@ pub(crate) fn boolean(body: &[u8]) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::cookie_in;
     use crate::answer::{parse_success_body, Reply, Shape};
     use crate::models::{BackupCode, SetupCode, TfaMethod};
 
