@@ -2,147 +2,17 @@
 //! JSON mode, every exit code, the error JSON, the secret rule, and "bad input sends nothing".
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "support/cli.rs"]
+mod cli_support;
 
+use std::io::Write;
+use std::process::Stdio;
+
+use cli_support::{command, run, Portal, Run, EMAIL, PASSWORD};
 use docspace_tfa::emulator::{Emulator, NewUser, TicketType};
 use docspace_tfa::totp::{decode_png_data_url, Totp, TotpKey, PNG_SIGNATURE};
 use docspace_tfa::{TfaPolicy, TfaType};
-use serde_json::{json, Value};
-
-const PASSWORD: &str = "Pa55-w0rd-of-the-bot";
-const EMAIL: &str = "bot@example.com";
-
-/// The output of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout))
-    }
-
-    /// Asserts the exit code and, in JSON mode, the error shape; returns the error object.
-    fn error(&self, exit: i32, kind: &str, status: Option<u16>) -> Value {
-        assert_eq!(
-            self.code, exit,
-            "stdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let v = self.json();
-        let e = &v["error"];
-        assert_eq!(e["kind"], kind, "{v}");
-        assert_eq!(e["status"], json!(status), "{v}");
-        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
-        assert_eq!(v.as_object().map(|o| o.len()), Some(1), "only `error`: {v}");
-        e.clone()
-    }
-
-    fn assert_absent(&self, secrets: &[&str]) {
-        for s in secrets {
-            assert!(
-                !self.stderr.contains(s),
-                "secret on stderr: {}",
-                self.stderr
-            );
-        }
-    }
-}
-
-/// Runs the binary with `args`, a clean environment of DocSpace variables plus `env`, and
-/// `stdin`.
-fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
-    for var in [
-        "DOCSPACE_URL",
-        "DOCSPACE_TOKEN",
-        "DOCSPACE_PASSWORD",
-        "DOCSPACE_CONFIRM_KEY",
-        "DOCSPACE_TOTP_KEY",
-        "DOCSPACE_CA_CERT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn docspace-tfa");
-    if let Some(mut pipe) = child.stdin.take() {
-        if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes()).expect("write stdin");
-        }
-    }
-    let out = child.wait_with_output().expect("wait for docspace-tfa");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// An emulator with one admin member whose app is not linked yet, and that member's API key.
-struct Portal {
-    emu: Emulator,
-    id: String,
-    token: String,
-}
-
-impl Portal {
-    fn new() -> Portal {
-        Portal::with(Emulator::builder())
-    }
-
-    fn with(builder: docspace_tfa::emulator::EmulatorBuilder) -> Portal {
-        let emu = builder.start().expect("emulator");
-        let id = emu
-            .add_user(NewUser::new(EMAIL, PASSWORD).owner())
-            .expect("user");
-        let token = emu.issue_api_key(&id).expect("key").expose().to_owned();
-        Portal { emu, id, token }
-    }
-
-    fn env(&self) -> Vec<(&str, &str)> {
-        vec![
-            ("DOCSPACE_URL", self.emu.base_url()),
-            ("DOCSPACE_TOKEN", &self.token),
-        ]
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run(args, &self.env(), None)
-    }
-
-    fn code(&self) -> String {
-        self.emu
-            .current_code(&self.id)
-            .expect("a secret")
-            .expose()
-            .to_owned()
-    }
-
-    /// Links the member's app through the SDK, as a precondition.
-    fn link(&self) {
-        let client = self.emu.client().unwrap().with_token(self.token.as_str());
-        let ticket = self
-            .emu
-            .ticket(&self.id, TicketType::TfaActivation)
-            .unwrap();
-        client.tfa().setup_with(&ticket).unwrap();
-        assert!(
-            client
-                .tfa()
-                .validate_with(&ticket, &self.code())
-                .unwrap()
-                .first_activation
-        );
-    }
-}
+use serde_json::json;
 
 #[test]
 fn help_and_version_for_every_command() {
@@ -1195,16 +1065,7 @@ fn server_data_that_does_not_decode_is_exit_1() {
 /// Starts `link --json` with the code from the prompt and returns the child once the setup
 /// was served, so that a test can change the portal between setup and validate.
 fn link_paused_at_the_prompt(p: &Portal) -> std::process::Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
-    for var in [
-        "DOCSPACE_PASSWORD",
-        "DOCSPACE_CONFIRM_KEY",
-        "DOCSPACE_TOTP_KEY",
-        "DOCSPACE_CA_CERT",
-    ] {
-        cmd.env_remove(var);
-    }
-    let child = cmd
+    let child = command()
         .args(["link", "--json"])
         .envs(p.env())
         .stdin(Stdio::piped())
@@ -1224,12 +1085,7 @@ fn finish(mut child: std::process::Child, code: &str) -> Run {
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{code}").unwrap();
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(child.wait_with_output().unwrap())
 }
 
 #[test]
@@ -1263,7 +1119,7 @@ fn link_with_token_that_links_nothing_is_not_available() {
 
     // Text mode says nothing about "linked" either.
     let p = Portal::new();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
+    let mut cmd = command();
     let child = cmd
         .args(["link"])
         .envs(p.env())

@@ -2,20 +2,20 @@
 //! no network, no account and no dev-dependency (the README's "Try it").
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli_support;
 
+use std::process::Output;
+
+use cli_support::command;
 use docspace_tfa::totp::{Totp, TotpKey};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_docspace-tfa");
-
 fn demo(args: &[&str]) -> Output {
-    Command::new(BIN)
+    // Offline: nothing from the environment may point it elsewhere.
+    command()
         .arg("demo")
         .args(args)
-        // Offline: nothing from the environment may point it elsewhere.
-        .env_remove("DOCSPACE_URL")
-        .env_remove("DOCSPACE_TOKEN")
         .env("NO_COLOR", "1")
         .output()
         .expect("run docspace-tfa demo")
@@ -98,10 +98,7 @@ fn the_demo_in_json_is_one_document_whose_code_matches_its_key() {
 
 #[test]
 fn the_demo_needs_no_portal_and_hides_the_network_options_in_its_help() {
-    let out = Command::new(BIN)
-        .args(["demo", "--help"])
-        .output()
-        .expect("help");
+    let out = command().args(["demo", "--help"]).output().expect("help");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("built-in emulator"), "{help}");

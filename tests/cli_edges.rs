@@ -4,64 +4,15 @@
 //! and a hostile server on loopback.
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use cli_support::{run, spawn_emulator, Portal, Run, EMAIL, PASSWORD};
 use docspace_tfa::emulator::{Emulator, Fault, NewUser};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_docspace-tfa");
-const EMAIL: &str = "owner@example.com";
-const PASSWORD: &str = "Pa55-w0rd-of-the-owner";
-
-/// The output of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
-        })
-    }
-}
-
-/// Runs the binary with `args`, only the DocSpace variables in `env`, and `stdin`.
-fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "DOCSPACE_URL",
-        "DOCSPACE_TOKEN",
-        "DOCSPACE_PASSWORD",
-        "DOCSPACE_CONFIRM_KEY",
-        "DOCSPACE_TOTP_KEY",
-        "DOCSPACE_CA_CERT",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn docspace-tfa");
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.as_bytes()).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait for docspace-tfa");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// A greyscale PNG of `side`×`side` pixels tiled with QR finder patterns, 1 pixel per module:
 /// about a kilobyte that kept the QR reader busy for minutes before it was bounded.
@@ -133,12 +84,12 @@ fn a_hostile_qr_image_does_not_hang_setup() {
                 args.push("--json");
             }
             let started = Instant::now();
-            let r = run(&args, &env, "");
+            let r = run(&args, &env, None);
             let took = started.elapsed();
             // Minutes (and gigabytes) before; now refused at once and the URI is built.
             assert!(took < Duration::from_secs(4), "{side} px took {took:?}");
             assert_eq!(r.code, 0, "{}", r.stderr);
-            let built = "otpauth://totp/127.0.0.1:owner%40example.com\
+            let built = "otpauth://totp/127.0.0.1:bot%40example.com\
                          ?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1";
             if json_mode {
                 assert_eq!(r.json()["otpauthUri"], built);
@@ -150,40 +101,6 @@ fn a_hostile_qr_image_does_not_hang_setup() {
 }
 
 /// An emulator with its owner (app not linked yet) and the owner's API key.
-struct Portal {
-    emu: Emulator,
-    id: String,
-    token: String,
-}
-
-impl Portal {
-    fn new() -> Portal {
-        let emu = Emulator::builder().start().expect("emulator");
-        let id = emu
-            .add_user(NewUser::new(EMAIL, PASSWORD).owner())
-            .expect("owner");
-        let token = emu.issue_api_key(&id).expect("key").expose().to_owned();
-        Portal { emu, id, token }
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> Run {
-        let env = [
-            ("DOCSPACE_URL", self.emu.base_url()),
-            ("DOCSPACE_TOKEN", self.token.as_str()),
-        ];
-        run(args, &env, stdin)
-    }
-
-    fn manual_key(&self) -> String {
-        let state = self.emu.user_state(&self.id).expect("owner");
-        state
-            .manual_entry_key
-            .expect("a secret")
-            .expose()
-            .to_owned()
-    }
-}
-
 /// Checks a `link` whose backup codes could not be listed after the app was linked: exit 0,
 /// the key (and token) printed, `backupCodes: null`, and a secret-free warning.
 fn assert_linked_without_codes(p: &Portal, r: &Run, with_token: bool) {
@@ -209,14 +126,14 @@ fn link_keeps_the_key_when_the_backup_codes_fail_after_activation() {
     let p = Portal::new();
     p.emu
         .add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
-    let r = p.run(&["link", "--auto", "--json"], "");
+    let r = p.run(&["link", "--auto", "--json"]);
     assert_linked_without_codes(&p, &r, false);
 
     // Text mode: the key as on success, the warning on stderr, exit 0.
     let q = Portal::new();
     q.emu
         .add_fault(Fault::status(500).on("GET", "settings/tfaappcodes"));
-    let r = q.run(&["link", "--auto"], "");
+    let r = q.run(&["link", "--auto"]);
     assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
     assert!(r.stdout.contains(&q.manual_key()), "{}", r.stdout);
     assert!(r.stdout.contains("linked:"), "{}", r.stdout);
@@ -238,7 +155,7 @@ fn link_with_a_user_keeps_the_key_and_token_when_the_backup_codes_fail() {
         ("DOCSPACE_URL", p.emu.base_url()),
         ("DOCSPACE_PASSWORD", PASSWORD),
     ];
-    let r = run(&["link", "--user", EMAIL, "--auto", "--json"], &env, "");
+    let r = run(&["link", "--user", EMAIL, "--auto", "--json"], &env, None);
     assert_linked_without_codes(&p, &r, true);
     // The session works: the codes can be listed once the portal recovers.
     p.emu.clear_faults();
@@ -249,7 +166,7 @@ fn link_with_a_user_keeps_the_key_and_token_when_the_backup_codes_fail() {
             ("DOCSPACE_URL", p.emu.base_url()),
             ("DOCSPACE_TOKEN", &token),
         ],
-        "",
+        None,
     );
     assert_eq!(codes.code, 0, "{}", codes.stderr);
 }
@@ -257,18 +174,15 @@ fn link_with_a_user_keeps_the_key_and_token_when_the_backup_codes_fail() {
 #[test]
 fn the_owner_can_make_tfa_mandatory_for_themselves() {
     let p = Portal::new();
-    let r = p.run(
-        &[
-            "settings",
-            "set",
-            "--type",
-            "app",
-            "--mandatory-user",
-            &p.id,
-            "--json",
-        ],
-        "",
-    );
+    let r = p.run(&[
+        "settings",
+        "set",
+        "--type",
+        "app",
+        "--mandatory-user",
+        &p.id,
+        "--json",
+    ]);
     // Was 403 "No permissions": the policy named the owner without the caller's id.
     assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
     assert_eq!(r.json(), json!({"enabled": true}));
@@ -286,7 +200,7 @@ fn the_owner_can_make_tfa_mandatory_for_themselves() {
     // Without --mandatory-user: no extra request, and no id sent. (Switching a method on
     // signs every session out; the API key stays valid.)
     p.emu.clear_requests();
-    let r = p.run(&["settings", "set", "--type", "app", "--json"], "");
+    let r = p.run(&["settings", "set", "--type", "app", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(p.emu.request_count("GET", "people/@self"), 0);
     let put = p.emu.requests().into_iter().find(|r| r.method() == "PUT");
@@ -297,7 +211,7 @@ fn the_owner_can_make_tfa_mandatory_for_themselves() {
 
 #[test]
 fn top_level_help_lists_every_exit_code_of_the_documentation() {
-    let r = run(&["--help"], &[], "");
+    let r = run(&["--help"], &[], None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let help = r
         .stdout
@@ -322,11 +236,11 @@ fn top_level_help_lists_every_exit_code_of_the_documentation() {
 #[test]
 fn unlink_json_feeds_setup_confirm_json() {
     let p = Portal::new();
-    let r = p.run(&["link", "--auto", "--json"], "");
+    let r = p.run(&["link", "--auto", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let old_key = r.json()["manualEntryKey"].as_str().expect("key").to_owned();
 
-    let r = p.run(&["unlink", "--json"], "");
+    let r = p.run(&["unlink", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
     let url = v["confirmUrl"].as_str().expect("confirmUrl");
@@ -341,7 +255,11 @@ fn unlink_json_feeds_setup_confirm_json() {
     // `unlink --json | setup --confirm-json -`: the new secret, with the unlink's ticket only.
     p.emu.clear_requests();
     let env = [("DOCSPACE_URL", p.emu.base_url())];
-    let r = run(&["setup", "--confirm-json", "-", "--json"], &env, &r.stdout);
+    let r = run(
+        &["setup", "--confirm-json", "-", "--json"],
+        &env,
+        Some(&r.stdout),
+    );
     assert_eq!(r.code, 0, "stdout {}\nstderr {}", r.stdout, r.stderr);
     let setup = r.json();
     assert_eq!(setup["account"], EMAIL);
@@ -354,9 +272,9 @@ fn unlink_json_feeds_setup_confirm_json() {
     );
 
     // Text mode shows the same ticket under the same names.
-    let r = p.run(&["link", "--auto", "--json"], "");
+    let r = p.run(&["link", "--auto", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = p.run(&["unlink"], "");
+    let r = p.run(&["unlink"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("confirmUrl: "), "{}", r.stdout);
     assert!(r.stdout.contains("confirmKey: "), "{}", r.stdout);
@@ -371,14 +289,14 @@ fn confirm_json_null_is_exit_7() {
         &["validate", "123456", "--confirm-json", "-", "--json"][..],
         &["link", "--auto", "--confirm-json", "-", "--json"][..],
     ] {
-        let r = p.run(args, "null\n");
+        let r = p.run_stdin(args, "null\n");
         assert_eq!(r.code, 7, "{args:?}: {}\n{}", r.stdout, r.stderr);
         let v = r.json();
         assert_eq!(v["error"]["kind"], "tfa_not_applicable", "{v}");
         assert_eq!(v["error"]["status"], Value::Null, "{v}");
     }
     assert!(p.emu.requests().is_empty(), "nothing sent");
-    let r = p.run(&["setup", "--confirm-json", "-"], "null");
+    let r = p.run_stdin(&["setup", "--confirm-json", "-"], "null");
     assert_eq!(r.code, 7, "{}", r.stderr);
     assert!(r.stderr.contains("does not apply"), "{}", r.stderr);
 }
@@ -386,7 +304,7 @@ fn confirm_json_null_is_exit_7() {
 #[test]
 fn messages_say_what_happened() {
     // An unknown culture: the cultures there are, not the port.
-    let r = run(&["emulator", "--culture", "BAD"], &[], "");
+    let r = run(&["emulator", "--culture", "BAD"], &[], None);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("emulator culture"), "{}", r.stderr);
     assert!(r.stderr.contains("en, "), "{}", r.stderr);
@@ -411,7 +329,7 @@ fn messages_say_what_happened() {
         }
     });
     let env = [("DOCSPACE_URL", url.as_str()), ("DOCSPACE_TOKEN", "sk-t")];
-    let r = run(&["settings", "--timeout", "1", "--json"], &env, "");
+    let r = run(&["settings", "--timeout", "1", "--json"], &env, None);
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let e = &r.json()["error"];
@@ -433,7 +351,7 @@ fn messages_say_what_happened() {
         .create();
     let url = server.url();
     let env = [("DOCSPACE_URL", url.as_str()), ("DOCSPACE_TOKEN", "sk-t")];
-    let r = run(&["settings", "--json"], &env, "");
+    let r = run(&["settings", "--json"], &env, None);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let e = &r.json()["error"];
     assert_eq!(
@@ -456,7 +374,7 @@ fn messages_say_what_happened() {
         .mock("GET", "/api/2.0/settings/tfaapp/confirm")
         .with_status(404)
         .create();
-    let r = run(&["setup", "--json"], &env, "");
+    let r = run(&["setup", "--json"], &env, None);
     let e = &r.json()["error"];
     assert_eq!((r.code, &e["kind"]), (1, &json!("decode")), "{e}");
     let message = e["message"].as_str().expect("message");
@@ -472,7 +390,7 @@ fn sms_available(url: &str, token: &str) -> Value {
     let r = run(
         &["settings", "--json"],
         &[("DOCSPACE_URL", url), ("DOCSPACE_TOKEN", token)],
-        "",
+        None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
@@ -489,7 +407,7 @@ fn sms_is_not_available_by_default_as_on_a_portal_without_a_provider() {
     // The library's emulator: off by default, a switch, and an SMS policy implies a provider.
     let p = Portal::new();
     assert_eq!(sms_available(p.emu.base_url(), &p.token), json!(false));
-    let r = p.run(&["settings", "set", "--type", "sms", "--json"], "");
+    let r = p.run(&["settings", "set", "--type", "sms", "--json"]);
     assert_eq!(r.json()["error"]["kind"], "not_available", "{}", r.stdout);
     p.emu
         .set_policy(&docspace_tfa::TfaPolicy::new(docspace_tfa::TfaType::Sms));
@@ -510,21 +428,7 @@ fn sms_is_not_available_by_default_as_on_a_portal_without_a_provider() {
         (&["--sms-available"][..], true),
         (&["--policy", "sms"][..], true),
     ] {
-        let mut child = Command::new(BIN)
-            .arg("emulator")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the emulator");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
-            &mut line,
-        )
-        .expect("the JSON line");
-        let info: Value = serde_json::from_str(&line).expect("JSON");
+        let (mut child, info) = spawn_emulator(args);
         let admin = info["users"]
             .as_array()
             .and_then(|u| {

@@ -3,14 +3,16 @@
 //! `--confirm-json`, the confirm key's one name, login with a stored key, and the help layout.
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cli_support::{command, first_line, run, spawn_emulator, BIN};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_docspace-tfa");
 
 /// A running `docspace-tfa emulator` and its JSON line.
 struct Emu {
@@ -21,16 +23,8 @@ struct Emu {
 
 impl Emu {
     fn start(args: &[&str]) -> Emu {
-        let mut child = Command::new(BIN)
-            .arg("emulator")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the emulator");
+        let (mut child, info) = spawn_emulator(args);
         let stdin = child.stdin.take();
-        let info = first_line(&mut child);
         Emu { child, stdin, info }
     }
 
@@ -47,39 +41,16 @@ impl Emu {
 
     /// Runs the CLI against this emulator with `user`'s API key (if any).
     fn cli(&self, user: Option<&str>, args: &[&str], stdin: &str) -> (i32, Value) {
-        let mut cmd = Command::new(BIN);
-        for var in [
-            "DOCSPACE_TOKEN",
-            "DOCSPACE_PASSWORD",
-            "DOCSPACE_CONFIRM_KEY",
-            "DOCSPACE_TOTP_KEY",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("DOCSPACE_URL", self.url()).args(args).arg("--json");
+        let mut env = vec![("DOCSPACE_URL", self.url())];
         if let Some(u) = user {
-            cmd.env(
+            env.push((
                 "DOCSPACE_TOKEN",
                 self.user(u)["apiKey"].as_str().expect("key"),
-            );
+            ));
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the CLI");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        let out = child.wait_with_output().expect("CLI output");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {text}"));
-        (out.status.code().unwrap_or(-1), value)
+        let args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
+        let r = run(&args, &env, Some(stdin));
+        (r.code, r.json())
     }
 }
 
@@ -88,15 +59,6 @@ impl Drop for Emu {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Reads a child's first stdout line as JSON.
-fn first_line(child: &mut Child) -> Value {
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the JSON line");
-    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 /// Whether something still accepts connections at `url` (`http://127.0.0.1:PORT`).
@@ -210,12 +172,10 @@ fn confirm_output_feeds_confirm_json_under_one_name() {
 
     // `login`'s challenge feeds `link --confirm-json` the same way; the session validate opens
     // comes back as the token.
-    let mut login = Command::new(BIN);
+    let mut login = command();
     let out = login
         .env("DOCSPACE_URL", emu.url())
         .env("DOCSPACE_PASSWORD", "owner-Pa55")
-        .env_remove("DOCSPACE_TOKEN")
-        .env_remove("DOCSPACE_TOTP_KEY")
         .args(["login", "--user", "owner@example.com", "--json"])
         .output()
         .expect("login");
@@ -247,11 +207,9 @@ fn login_with_a_stored_key_from_a_file_or_the_environment() {
     let base = |cmd: &mut Command| {
         cmd.env("DOCSPACE_URL", emu.url())
             .env("DOCSPACE_PASSWORD", "linked-Pa55")
-            .env_remove("DOCSPACE_TOKEN")
-            .env_remove("DOCSPACE_TOTP_KEY")
             .args(["login", "--user", "linked@example.com", "--json"]);
     };
-    let mut by_file = Command::new(BIN);
+    let mut by_file = command();
     base(&mut by_file);
     let out = by_file
         .arg("--totp-key-file")
@@ -260,7 +218,7 @@ fn login_with_a_stored_key_from_a_file_or_the_environment() {
         .expect("login");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["status"], "authenticated", "{v}");
-    let mut by_env = Command::new(BIN);
+    let mut by_env = command();
     base(&mut by_env);
     let out = by_env
         .env("DOCSPACE_TOTP_KEY", key)
@@ -269,7 +227,7 @@ fn login_with_a_stored_key_from_a_file_or_the_environment() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["status"], "authenticated", "{v}");
     // Without a key: the challenge, as before.
-    let mut plain = Command::new(BIN);
+    let mut plain = command();
     base(&mut plain);
     let v: Value = serde_json::from_slice(&plain.output().expect("login").stdout).expect("json");
     assert_eq!(v["status"], "tfa_code_required");

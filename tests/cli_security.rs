@@ -3,6 +3,8 @@
 //! timeout and small usage mistakes.
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
+#[path = "support/cli.rs"]
+mod cli_support;
 mod https;
 
 use std::io::{Read, Write};
@@ -14,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use docspace_tfa::emulator::{Emulator, NewUser};
-use serde_json::Value;
+use cli_support::{command, Portal, Run};
+use docspace_tfa::emulator::Emulator;
 
 const PROXY_VARS: [&str; 8] = [
     "ALL_PROXY",
@@ -28,48 +30,24 @@ const PROXY_VARS: [&str; 8] = [
     "no_proxy",
 ];
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
-        })
-    }
-}
-
-/// Runs the binary with a clean DocSpace and proxy environment plus `env`.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
-    for var in [
-        "DOCSPACE_URL",
-        "DOCSPACE_TOKEN",
-        "DOCSPACE_PASSWORD",
-        "DOCSPACE_CONFIRM_KEY",
-        "DOCSPACE_CA_CERT",
-    ]
-    .iter()
-    .chain(PROXY_VARS.iter())
-    {
+/// The binary without the DocSpace and proxy variables of the environment.
+fn clean_command() -> Command {
+    let mut cmd = command();
+    for var in PROXY_VARS {
         cmd.env_remove(var);
     }
-    let out = cmd
+    cmd
+}
+
+/// Runs the binary with a clean DocSpace and proxy environment plus `env`, stdin empty.
+fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = clean_command()
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .output()
         .expect("run docspace-tfa");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// A listener that records the first bytes of each connection and closes it.
@@ -101,12 +79,9 @@ impl Recorder {
     }
 }
 
+/// An emulator with one owner, and the owner's API key.
 fn portal() -> (Emulator, String) {
-    let emu = Emulator::builder().start().expect("emulator");
-    let id = emu
-        .add_user(NewUser::new("bot@example.com", "Pa55-w0rd").owner())
-        .unwrap();
-    let token = emu.issue_api_key(&id).unwrap().expose().to_owned();
+    let Portal { emu, token, .. } = Portal::new();
     (emu, token)
 }
 
@@ -483,13 +458,7 @@ fn a_password_typed_on_a_terminal_is_not_echoed() {
         // SAFETY: both descriptors were just opened and are owned here only.
         unsafe { (File::from_raw_fd(m), OwnedFd::from_raw_fd(s)) }
     };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docspace-tfa"));
-    for var in ["DOCSPACE_URL", "DOCSPACE_TOKEN", "DOCSPACE_PASSWORD"]
-        .iter()
-        .chain(PROXY_VARS.iter())
-    {
-        cmd.env_remove(var);
-    }
+    let mut cmd = clean_command();
     cmd.args([
         "login",
         "--user",
