@@ -304,10 +304,7 @@ impl Reply {
 
     /// The values of all `Set-Cookie` headers.
     pub(crate) fn set_cookies(&self) -> impl Iterator<Item = &str> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
+        set_cookie_values(&self.headers)
     }
 
     /// The value of the cookie `name` the answer sets (the last non-empty one).
@@ -324,11 +321,15 @@ pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h s
 /// The value of the cookie `name` that an answer with these headers sets (the last non-empty
 /// one), as [`Reply::cookie`] reads it (and the fast path in `typed.rs`).
 pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<Secret> {
-    let values = headers
+    find_cookie(set_cookie_values(headers), name).map(Secret::new)
+}
+
+/// The values of all `Set-Cookie` headers that are visible text.
+fn set_cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all("set-cookie")
         .iter()
-        .filter_map(|v| v.to_str().ok());
-    find_cookie(values, name).map(Secret::new)
+        .filter_map(|v| v.to_str().ok())
 }
 
 #[cfg(test)]

@@ -78,14 +78,30 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
             handle(&mut lock(&shared.state), &ctx, &incoming, &creds)
         }
     };
-    lock(&shared.log).push(LoggedRequest::new(
-        &method,
-        api_path.unwrap_or(path),
-        &creds,
-        &body,
-        out.status,
-    ));
+    {
+        let mut log = lock(&shared.log);
+        log.push(LoggedRequest::new(
+            &method,
+            api_path.unwrap_or(path),
+            &creds,
+            &body,
+            out.status,
+        ));
+        keep_newest(&mut log, MAX_LOGGED);
+    }
     let _ = request.respond(to_response(out));
+}
+
+/// How many requests the log keeps (the newest); each holds its body of up to a megabyte.
+pub(crate) const MAX_LOGGED: usize = 10_000;
+
+/// A long-running emulator (`docspace-tfa emulator`) keeps the newest `max` entries only; the
+/// oldest go in batches of a tenth, so a push stays cheap.
+fn keep_newest<T>(log: &mut Vec<T>, max: usize) {
+    if log.len() > max + max / 10 {
+        let excess = log.len() - max;
+        log.drain(..excess);
+    }
 }
 
 /// `/api/2.0/x/y` → `x/y` (the prefix case-insensitively).
@@ -127,6 +143,19 @@ fn to_response(out: Outgoing) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_log_keeps_the_newest_entries() {
+        let mut log: Vec<u32> = Vec::new();
+        for i in 0..1_000 {
+            log.push(i);
+            super::keep_newest(&mut log, 100);
+            assert!(log.len() <= 110, "{}", log.len());
+        }
+        assert_eq!(log.last(), Some(&999));
+        assert!(log.len() >= 100);
+        assert!(log.windows(2).all(|w| w[1] == w[0] + 1), "order kept");
+    }
+
     use super::*;
 
     #[test]

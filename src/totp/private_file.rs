@@ -62,7 +62,8 @@ fn create_temp(dir: Option<&Path>, name: &std::ffi::OsStr) -> io::Result<(PathBu
     Err(last.unwrap_or_else(|| io::Error::other("no temporary file name was free")))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::{symlink, PermissionsExt};

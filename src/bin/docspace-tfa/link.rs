@@ -151,16 +151,19 @@ impl LinkFlow<'_> {
                 .map_err(Failure::from_setup_answer)?;
         }
         if !self.out.json {
+            // The same URI `setup` prints: the QR image's exact text, or the built one.
             let uri = setup
-                .otpauth_uri(client.base_url())
-                .map_err(Failure::from_setup_answer)?
-                .to_uri();
+                .otpauth_uri_text(client.base_url())
+                .map_err(Failure::from_setup_answer)?;
             print_setup(self.out, setup, &uri, self.qr_png);
         } else if matches!(self.source, CodeSource::Prompt) && std::io::stderr().is_terminal() {
             // stdout is reserved for the one JSON document; the person typing the code still
             // needs the key. Only for a person: not into a log file or a CI job's output.
             eprintln!("account: {}", crate::terminal::clean(&setup.account));
-            eprintln!("manual key: {}", setup.manual_entry_key.expose());
+            eprintln!(
+                "manual key: {}",
+                crate::terminal::clean(setup.manual_entry_key.expose())
+            );
         }
         Ok(())
     }
