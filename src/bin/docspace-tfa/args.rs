@@ -185,8 +185,8 @@ pub enum Command {
     },
     /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
     ///
-    /// Prints one JSON line, {"url", "smsOutbox", "users": [{"email", "password", "apiKey", "id", "linked",
-    /// "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
+    /// Prints one JSON line, {"url", "smsOutbox", "users": [{"email", "password", "apiKey",
+    /// "id", "linked", "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
     /// test runner that dies takes the emulator with it; --ignore-stdin to serve on).
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
