@@ -21,12 +21,12 @@ pub(crate) fn phone_digits(phone: &str) -> String {
 
 /// The mask the server means to build: `+`, the first 4 digits, one `*` per middle digit, the
 /// last 4 (`+1234***8901`). For fewer than 8 digits, where the server shows the number
-/// unmasked, only the last 2 digits are shown (`+*****89`): the crate never shows a whole
-/// number.
+/// unmasked, at most the last 2 digits are shown (`+*****89`, and none of a 1-digit number):
+/// the crate never shows a whole number.
 pub(crate) fn mask_phone(phone: &str) -> String {
     let digits = phone_digits(phone);
     let n = digits.len();
-    let (head, tail) = if n >= 8 { (4, 4) } else { (0, n.min(2)) };
+    let (head, tail) = if n >= 8 { (4, 4) } else { (0, (n / 2).min(2)) };
     let mut out = String::with_capacity(n + 1);
     out.push('+');
     out.push_str(&digits[..head]);
@@ -48,6 +48,7 @@ mod tests {
             ("+7 912 345-67-12", "79123456712", "+7912***6712"),
             ("555-01", "55501", "+***01"),
             ("7", "7", "+*"),
+            ("12", "12", "+*2"),
             ("", "", "+"),
             ("tel: ext.", "", "+"),
         ] {
