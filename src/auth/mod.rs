@@ -15,7 +15,7 @@
 //!     LoginOutcome::TfaCodeRequired { .. } => {
 //!         client.auth().login_with_code("bot@example.com", "password", "123456")?
 //!     }
-//! //!     LoginOutcome::SmsCodeSent(sent) => {
+//!     LoginOutcome::SmsCodeSent(sent) => {
 //!         let code = "123456"; // ask the person for the code the SMS brought
 //!         client.auth().login_with_sms_code("bot@example.com", "password", code, &sent)?
 //!     }
