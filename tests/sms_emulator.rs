@@ -275,8 +275,9 @@ fn setphone_refusals() -> TestResult {
     portal.advance(Duration::from_secs(3601));
     let err = client.auth().set_phone(&ticket, SHORT).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
-    // Once activated, the number cannot be replaced.
-    let ticket = phone_ticket(&client);
+    // A minted ticket works like the login's; once activated, the number cannot be replaced.
+    let ticket = portal.ticket(&id, TicketType::PhoneActivation)?;
+    assert!(ticket.is_phone_activation() && ticket.uid().is_empty());
     let sent = client.auth().set_phone(&ticket, SHORT)?;
     client
         .auth()

@@ -10,7 +10,7 @@ use super::policy::PolicyLists;
 use super::random::random_guid;
 use super::server::lock;
 use super::state::{State, User};
-use super::tickets::{confirm_url, TFA_ACTIVATION, TFA_AUTH};
+use super::tickets::{confirm_url, phone_confirm_url, PHONE_ACTIVATION, TFA_ACTIVATION, TFA_AUTH};
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
 use crate::models::BackupCode;
@@ -157,6 +157,9 @@ pub enum TicketType {
     TfaActivation,
     /// `TfaAuth`: a code check for a linked app.
     TfaAuth,
+    /// `PhoneActivation`: setting the phone of an SMS login (`POST authentication/setphone`);
+    /// the key travels in the URL and the user is named by `encemail`.
+    PhoneActivation,
 }
 
 impl TicketType {
@@ -164,6 +167,7 @@ impl TicketType {
         match self {
             TicketType::TfaActivation => TFA_ACTIVATION,
             TicketType::TfaAuth => TFA_AUTH,
+            TicketType::PhoneActivation => PHONE_ACTIVATION,
         }
     }
 }
@@ -336,6 +340,11 @@ impl Emulator {
         let uid = state.users[user].id.clone();
         let t = ticket_type.as_str();
         let key = state.issue_key(t, &uid)?;
+        if ticket_type == TicketType::PhoneActivation {
+            let email = &state.users[user].email;
+            let url = phone_confirm_url(&self.shared.base_url, t, &key, email);
+            return ConfirmTicket::from_url(&url, "");
+        }
         ConfirmTicket::from_url(&confirm_url(&self.shared.base_url, t, &uid), key)
     }
 
