@@ -3,7 +3,7 @@
 //! defect (`docs/server.md`, "The SMS factor"; `docs/flow.md`, "The SMS factor").
 //!
 //! What the server does, from its source (v3.7.2, unchanged on the 3.8 branch and `develop`):
-//! `AuthenticationController.cs:236-254` (the login's SMS branch), `:455-471` (`setphone`),
+//! `AuthenticationController.cs:235-255` (the login's SMS branch), `:455-471` (`setphone`),
 //! `:485-509` (`sendsms`), `:135-143` (the code check); `SmsManager.cs`, `SmsKeyStorage.cs`
 //! (6-digit codes, 10 minutes, 5 checks, first code and 5 resends) and `SmsSender.cs:65-97`
 //! (the digits-only number and `BuildPhoneNoise`, which throws for 10 or more digits).

@@ -24,7 +24,7 @@ pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) ->
     let ip = req.remote_ip;
 
     if state.sms_applies(user, ip) {
-        // `AuthenticationController.cs:236-254`: before the app branch.
+        // `AuthenticationController.cs:235-255`: before the app branch.
         return sms::login_branch(state, ctx, req, user);
     }
 

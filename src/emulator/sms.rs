@@ -1,5 +1,5 @@
 //! The SMS factor's endpoints, as the server's source has them (v3.7.2; the 3.8 branch and
-//! `develop` are the same): the login's SMS branch (`AuthenticationController.cs:236-254`),
+//! `develop` are the same): the login's SMS branch (`AuthenticationController.cs:235-255`),
 //! `POST authentication/setphone` (`:455-471`, `SmsManager.cs:47-91`), `POST
 //! authentication/sendsms` (`:485-509`, `SmsManager.cs:93-121`), the SMS code check of `POST
 //! authentication/{code}` (`:135-143`, `SmsManager.cs:123-167`), the `phoneNoise` mask and its
