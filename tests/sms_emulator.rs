@@ -48,6 +48,17 @@ fn code(portal: &Emulator, phone: &str) -> String {
         .to_owned()
 }
 
+/// `GET people/@self` as raw JSON (the crate's `Me` reads only what the TFA flows need).
+fn me_json(portal: &Emulator, token: &str) -> Value {
+    let mut r = ureq::get(&format!("{}/api/2.0/people/@self", portal.base_url()))
+        .header("Authorization", token)
+        .call()
+        .expect("people/@self");
+    let body: Value =
+        serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON");
+    body["response"].clone()
+}
+
 fn wrong(code: &str) -> &'static str {
     if code == "999999" {
         "111111"
@@ -66,11 +77,12 @@ fn no_phone_then_setphone_outbox_and_login_with_the_code() -> TestResult {
             portal.sms_outbox().is_empty(),
             "the login sends nothing yet"
         );
+        let key = portal.issue_api_key(&id)?;
+        let me = me_json(&portal, key.expose());
+        assert!(me.get("mobilePhone").is_none(), "{me}");
+        assert_eq!(me["mobilePhoneActivationStatus"], 0);
         // A client with a token of its own still sends the ticket alone.
-        let sent = client
-            .with_token(portal.issue_api_key(&id)?)
-            .auth()
-            .set_phone(&ticket, SHORT)?;
+        let sent = client.with_token(key).auth().set_phone(&ticket, SHORT)?;
         assert_eq!(sent.phone_noise.as_deref(), Some("+1234*6789"));
         assert!(sent.expires.is_some() && !sent.server_mask_failed);
         let outbox = portal.sms_outbox();
@@ -90,8 +102,10 @@ fn no_phone_then_setphone_outbox_and_login_with_the_code() -> TestResult {
             client
                 .auth()
                 .login_with_sms_code(USER, PASSWORD, sms.code.expose(), &sent)?;
-        assert!(!session.token.expose().is_empty());
         assert!(portal.user_state(&id).expect("user").phone_activated);
+        let me = me_json(&portal, session.token.expose());
+        assert_eq!(me["mobilePhone"], "123456789");
+        assert_eq!(me["mobilePhoneActivationStatus"], 1);
         // The code is spent with its set.
         let again = client
             .auth()

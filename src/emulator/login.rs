@@ -121,7 +121,7 @@ pub(crate) fn me(
 ) -> Answer {
     let user = signed_in(state, creds)?;
     let u = &state.users[user];
-    let answer = json!({
+    let mut answer = json!({
         "id": u.id,
         "userName": u.email.split('@').next().unwrap_or_default(),
         "firstName": u.first_name,
@@ -136,10 +136,13 @@ pub(crate) fn me(
         "isSSO": false,
         "status": 1,
         "activationStatus": 1,
-        "mobilePhone": u.phone,
         // `EmployeeFullDto.cs:186-192`: 0 NotActivated, 1 Activated.
         "mobilePhoneActivationStatus": i32::from(u.phone.is_some() && u.phone_activated),
         "profileUrl": format!("{}/accounts/people/filter?search={}", ctx.base_url, u.email),
     });
+    // A success envelope leaves nulls out: no phone, no `mobilePhone`.
+    if let Some(phone) = &u.phone {
+        answer["mobilePhone"] = json!(phone);
+    }
     Ok(ok(ctx, req, answer))
 }
