@@ -194,21 +194,30 @@ impl ConfirmTicket {
         }
     }
 
-    /// Builds a ticket from the answer of [`Tfa::confirm`](crate::Tfa::confirm).
+    /// Builds a ticket from the answer of [`Tfa::confirm`](crate::Tfa::confirm): the URL and
+    /// `cookieValue`, or, for the SMS method, the phone link alone, whose query carries the key
+    /// (`type=PhoneActivation&key=…&encemail=…`, a ticket for
+    /// [`Authentication::set_phone`](crate::Authentication::set_phone)).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the answer carries no
-    /// key (the SMS method, or an older server that sends the key only as a cookie; the
-    /// client's [`Tfa::confirm`](crate::Tfa::confirm) already fills it in from `Set-Cookie`),
-    /// or when the URL lacks `type` or `uid`.
+    /// key (an older server that sends the key only as a cookie; the client's
+    /// [`Tfa::confirm`](crate::Tfa::confirm) already fills it in from `Set-Cookie`), or when
+    /// the URL lacks `type` or `uid` (or `encemail`).
     pub fn from_confirm_data(data: &ConfirmData) -> Result<Self> {
-        let key = data
-            .cookie_value
-            .clone()
-            .filter(|k| !k.expose().is_empty())
-            .ok_or_else(|| Error::invalid_input("confirm data", "it carries no confirm key"))?;
-        Self::from_url(&data.url, key)
+        match data.cookie_value.clone().filter(|k| !k.expose().is_empty()) {
+            Some(key) => Self::from_url(&data.url, key),
+            None if query_of(&data.url)
+                .is_some_and(|q| query_param(&parse_query(q), "key").is_some()) =>
+            {
+                Self::from_url(&data.url, "")
+            }
+            None => Err(Error::invalid_input(
+                "confirm data",
+                "it carries no confirm key",
+            )),
+        }
     }
 
     /// Builds a ticket from a confirm URL and the `Set-Cookie` values of the answer that

@@ -277,6 +277,22 @@ fn backup_codes_are_not_sms_codes() -> TestResult {
     Ok(())
 }
 
+/// A signed-in member the SMS policy applies to gets the phone link from `tfaapp/confirm`
+/// (`TfaappController.cs:151-158`): a ticket for `setphone`, the key in the URL.
+#[test]
+fn confirm_data_of_an_sms_member_is_a_phone_ticket() -> TestResult {
+    let (portal, id, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+    let client = client.with_token(portal.issue_api_key(&id)?);
+    let data = client.tfa().confirm()?.expect("SMS applies");
+    assert!(data.url.contains("/confirm/PhoneActivation?") && data.cookie_value.is_none());
+    let ticket = ConfirmTicket::from_confirm_data(&data)?;
+    assert!(ticket.is_phone_activation());
+    let sent = client.auth().set_phone(&ticket, SHORT)?;
+    assert_eq!(sent.phone_noise.as_deref(), Some("+1234*6789"));
+    assert_eq!(portal.sms_outbox().len(), 1);
+    Ok(())
+}
+
 #[test]
 fn setphone_refusals() -> TestResult {
     let (portal, id, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
