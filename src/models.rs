@@ -355,6 +355,9 @@ pub struct SmsSent {
     /// How many digits the number has, when the client knows the number (never the number
     /// itself).
     pub phone_digits: Option<usize>,
+    /// The server answered with its own mask: its `phoneNoise` works for this number (a fixed
+    /// server, or fewer than 10 digits), whatever the number's length.
+    pub(crate) server_masked: bool,
 }
 
 impl SmsSent {
@@ -370,16 +373,20 @@ impl SmsSent {
             expires: None,
             server_mask_failed: false,
             phone_digits: Some(digits.len()),
+            server_masked: false,
         }
     }
 
     /// Whether a login with the code is expected to fail with the server's `phoneNoise`
-    /// defect: the server's mask failed, or the number is known to have 10 or more digits.
+    /// defect: the server's mask failed, or the number is known to have 10 or more digits and
+    /// the server has not shown that it masks it (an answer with its own `phoneNoise` means a
+    /// fixed server).
     pub fn hits_server_defect(&self) -> bool {
-        self.server_mask_failed
-            || self
-                .phone_digits
-                .is_some_and(|n| n >= crate::phone::DEFECT_MIN_DIGITS)
+        !self.server_masked
+            && (self.server_mask_failed
+                || self
+                    .phone_digits
+                    .is_some_and(|n| n >= crate::phone::DEFECT_MIN_DIGITS))
     }
 }
 

@@ -126,10 +126,21 @@ cases! {
     // POST authentication/sendsms.
     send_sms_returns_the_server_mask: anonymous_client, |c| c.auth().send_sms(USER_NAME, PASSWORD),
         [send_sms().ok(sent_answer("+1234*6789"))]
-        => Returns(sent(Some("+1234*6789"), Some(EXPIRES), false, None));
+        => Checks(|s: SmsSent| {
+            assert_eq!(s.phone_noise.as_deref(), Some("+1234*6789"));
+            assert_eq!(s.expires.as_deref(), Some(EXPIRES));
+            assert!(!s.server_mask_failed && !s.hits_server_defect());
+        });
+    send_sms_of_a_fixed_server_is_no_defect: anonymous_client,
+        |c| c.auth().send_sms(USER_NAME, PASSWORD),
+        [send_sms().ok(sent_answer("+1234***8901"))]
+        => Checks(|s: SmsSent| assert!(!s.hits_server_defect(), "{s:?}"));
     send_sms_defect_is_sent: anonymous_client, |c| c.auth().send_sms(USER_NAME, PASSWORD),
         [send_sms().answers(400, defect())]
-        => Returns(sent(None, None, true, None));
+        => Checks(|s: SmsSent| {
+            assert!(s.server_mask_failed && s.hits_server_defect());
+            assert_eq!((s.phone_noise, s.expires, s.phone_digits), (None, None, None));
+        });
     send_sms_too_many_is_a_server_error: anonymous_client, |c| c.auth().send_sms(USER_NAME, PASSWORD),
         [send_sms().answers(500, error_envelope(500,
             "You have sent too many text messages. Please try again later.",
@@ -188,20 +199,6 @@ cases! {
         [code_login("123456").answers(403, error_envelope(403,
             "Too many login attempts. Please try again later", None))]
         => fails(RateLimited).status(403).lacks("defect");
-}
-
-fn sent(
-    noise: Option<&str>,
-    expires: Option<&str>,
-    failed: bool,
-    digits: Option<usize>,
-) -> SmsSent {
-    let mut s = SmsSent::for_phone("");
-    s.phone_noise = noise.map(str::to_owned);
-    s.expires = expires.map(str::to_owned);
-    s.server_mask_failed = failed;
-    s.phone_digits = digits;
-    s
 }
 
 /// `setphone` sends the ticket in `Confirm`, the digits in the body, and **no** token or

@@ -193,8 +193,10 @@ fn sent_outcome(sent: Result<Reply>) -> Result<SmsSent> {
     match sent {
         Ok(reply) => {
             let answer: SentAnswer = reply.decode("SMS answer", Shape::Object)?;
+            let phone_noise = answer.phone_noise.filter(|n| !n.trim().is_empty());
             Ok(SmsSent {
-                phone_noise: answer.phone_noise.filter(|n| !n.trim().is_empty()),
+                server_masked: phone_noise.is_some(),
+                phone_noise,
                 expires: real_date(answer.expires),
                 server_mask_failed: false,
                 phone_digits: None,
@@ -229,6 +231,7 @@ pub(crate) fn outcome(
             Ok(LoginOutcome::SmsPhoneRequired { ticket })
         }
         (_, phone_noise) => Ok(LoginOutcome::SmsCodeSent(SmsSent {
+            server_masked: phone_noise.is_some(),
             phone_noise,
             expires: real_date(expires),
             server_mask_failed: false,
@@ -250,6 +253,7 @@ impl SmsSent {
             expires: None,
             server_mask_failed: true,
             phone_digits: phone.map(|p| crate::phone::phone_digits(p).len()),
+            server_masked: false,
         }
     }
 }
