@@ -321,6 +321,30 @@ fn setphone_refusals() -> TestResult {
     Ok(())
 }
 
+/// `sendsms` refusals as the server words them: no phone (`400`), SMS not applying (`500`
+/// `MethodAccessException`), wrong password (`401`); nothing is sent.
+#[test]
+fn sendsms_refusals() -> TestResult {
+    let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+    let err = client.auth().send_sms(USER, PASSWORD).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.status()),
+        (ErrorKind::BadRequest, Some(400))
+    );
+    assert_eq!(err.error_type(), Some("System.ArgumentException"));
+    let err = client.auth().send_sms(USER, "wrong").unwrap_err();
+    assert_eq!(
+        (err.kind(), err.status()),
+        (ErrorKind::Unauthorized, Some(401))
+    );
+    portal.set_policy(&TfaPolicy::new(TfaType::App));
+    let err = client.auth().send_sms(USER, PASSWORD).unwrap_err();
+    assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(500)));
+    assert_eq!(err.error_type(), Some("System.MethodAccessException"));
+    assert!(portal.sms_outbox().is_empty());
+    Ok(())
+}
+
 /// `GET /_emulator/sms`, the route a test in any language reads codes from; the server's
 /// error shapes on the wire.
 #[test]
