@@ -139,30 +139,35 @@ STAND_INS = [
         "sys.stdin.read()",
         None,
         {**LINE, "smsOutbox": [], "version": 2},
+        30.0,
         id="unknown fields pass through",
     ),
     pytest.param(
         "sys.stderr.write('error: the port is taken\\n'); sys.exit(1)",
         "exited with 1 before it was ready: error: the port is taken",
         None,
+        30.0,
         id="exits before its line",
     ),
     pytest.param(
         "print('listening on 127.0.0.1:9 password=hunter2', flush=True); sys.stdin.read()",
         "is not the JSON object with `url` and `users`",
         None,
+        30.0,
         id="prints something else",
     ),
     pytest.param(
         "print(json.dumps({'url': 'http://127.0.0.1:9'}), flush=True); sys.stdin.read()",
         "is not the JSON object with `url` and `users`",
         None,
+        30.0,
         id="a line without users",
     ),
     pytest.param(
         "time.sleep(600)",
         "printed no line within 0.5 s",
         None,
+        0.5,  # nothing will come: the only case with a short start_timeout
         id="prints nothing",
     ),
 ]
@@ -179,9 +184,11 @@ def stand_in(tmp_path, body):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="stand-ins are scripts with a #! line")
-@pytest.mark.parametrize("body, error, info", STAND_INS)
-def test_what_the_command_prints_first(tmp_path, body, error, info):
-    portal = Emulator(executable=stand_in(tmp_path, body), start_timeout=0.5, stop_timeout=5)
+@pytest.mark.parametrize("body, error, info, start_timeout", STAND_INS)
+def test_what_the_command_prints_first(tmp_path, body, error, info, start_timeout):
+    portal = Emulator(
+        executable=stand_in(tmp_path, body), start_timeout=start_timeout, stop_timeout=2
+    )
     if error is None:
         with portal:
             assert portal.info == info
