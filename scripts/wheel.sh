@@ -36,6 +36,19 @@ wheels=("$work"/dist/docspace_tfa-*.whl)
 [ ${#wheels[@]} -eq 1 ] && [ -f "${wheels[0]}" ] || { echo "wheel.sh: expected one wheel in $work/dist" >&2; exit 1; }
 wheel=${wheels[0]}
 echo "   $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
+# What the wheel must hold: the command, the helper and its pytest entry point, the licenses
+# (python/LICENSE-* are links to the top-level texts; maturin picks them up), no tests.
+python3 - "$wheel" <<'PY'
+import sys, zipfile
+
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+wanted = [".data/scripts/docspace-tfa", "docspace_tfa/__init__.py", "docspace_tfa/emulator.py",
+          "docspace_tfa/pytest_plugin.py", ".dist-info/entry_points.txt",
+          ".dist-info/licenses/LICENSE-MIT", ".dist-info/licenses/LICENSE-APACHE"]
+missing = [w for w in wanted if not any(n.endswith(w) for n in names)]
+extra = [n for n in names if n.startswith("tests/") or "/tests/" in n]
+assert not missing and not extra, f"wheel: missing {missing}, unexpected {extra}"
+PY
 
 echo "-- installing it into a fresh virtual environment, without a Rust toolchain on PATH"
 venv=$work/venv
