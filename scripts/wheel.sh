@@ -73,6 +73,6 @@ echo "-- the helper's tests (python/tests) against the installed wheel"
 # From an empty directory, so that python/docspace_tfa is not imported instead of the wheel's
 # (a test checks where it came from).
 mkdir -p "$work/run"
-(cd "$work/run" && env -u DOCSPACE_TFA PATH="$clean_path" python -m pytest -p no:cacheprovider -q \
+(cd "$work/run" && env -u DOCSPACE_TFA PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 python -m pytest -p no:cacheprovider -q \
   "$root/python/tests")
 echo "wheel: ok"
