@@ -250,11 +250,16 @@ pub(crate) fn login_with_code(
     let token = state.open_session(user).map_err(|e| internal(&e))?;
     state.users[user].phone_activated = true;
     let noise = phone_noise(state, &phone).map_err(|_| auth_failed())?;
-    let mut answer = json!({"token": token, "sms": true, "phoneNoise": noise, "tfa": false});
-    if !session {
-        let expires = now.saturating_add(state.config.session_lifetime);
-        answer["expires"] = json!(iso_datetime(expires));
-    }
+    // `Expires` is a non-nullable `DateTime` (`AuthenticationTokenDto.cs:51`): with `session`
+    // it is left unset, so the "no date" (AC:172-176).
+    let expires = if session {
+        NULL_DATE.to_owned()
+    } else {
+        iso_datetime(now.saturating_add(state.config.session_lifetime))
+    };
+    let answer = json!({
+        "token": token, "expires": expires, "sms": true, "phoneNoise": noise, "tfa": false,
+    });
     let cookie = auth_cookie(state, &token, session);
     Ok(ok(ctx, req, answer).cookie(cookie))
 }
