@@ -6,13 +6,15 @@
 use super::creds::Creds;
 use super::http::{Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, login, settings};
+use super::{authenticator, login, settings, sms};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     Login,
     LoginWithCode,
+    SetPhone,
+    SendSms,
     Me,
     Methods,
     SetPolicy,
@@ -30,6 +32,8 @@ enum Route {
 const ROUTES: &[(&str, &str, Route)] = &[
     ("authentication", "POST", Route::Login),
     ("authentication/{code}", "POST", Route::LoginWithCode),
+    ("authentication/setphone", "POST", Route::SetPhone),
+    ("authentication/sendsms", "POST", Route::SendSms),
     ("people/@self", "GET", Route::Me),
     ("settings/tfaapp", "GET", Route::Methods),
     ("settings/tfaapp", "PUT", Route::SetPolicy),
@@ -46,15 +50,19 @@ const ROUTES: &[(&str, &str, Route)] = &[
 /// `authentication/`), or `None`.
 pub(crate) fn template_of(path: &str) -> Option<&'static str> {
     let lower = path.trim_matches('/').to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("authentication/") {
-        if !rest.is_empty() && !rest.contains('/') {
-            return Some("authentication/{code}");
-        }
-    }
-    ROUTES
+    // Named routes first: the server's `{code}` route has `Order = 1`, so `setphone` and
+    // `sendsms` are never taken for a code (`AuthenticationController.cs:113`).
+    if let Some(t) = ROUTES
         .iter()
         .map(|(t, _, _)| *t)
         .find(|t| *t == lower && !t.contains('{'))
+    {
+        return Some(t);
+    }
+    match lower.strip_prefix("authentication/") {
+        Some(rest) if !rest.is_empty() && !rest.contains('/') => Some("authentication/{code}"),
+        _ => None,
+    }
 }
 
 /// Handles one request.
@@ -77,6 +85,8 @@ pub(crate) fn handle(
     let answer = match route {
         Route::Login => login::login(state, ctx, req),
         Route::LoginWithCode => login::login_with_code(state, ctx, req),
+        Route::SetPhone => sms::set_phone(state, ctx, req, creds),
+        Route::SendSms => sms::send_sms(state, ctx, req),
         Route::Me => login::me(state, ctx, req, creds),
         Route::Methods => settings::methods(state, ctx, req, creds),
         Route::SetPolicy => settings::set_policy(state, ctx, req, creds, false),
@@ -108,6 +118,14 @@ mod tests {
             Some("authentication/{code}")
         );
         assert_eq!(template_of("authentication/1/2"), None);
+        assert_eq!(
+            template_of("Authentication/SetPhone"),
+            Some("authentication/setphone")
+        );
+        assert_eq!(
+            template_of("authentication/sendsms"),
+            Some("authentication/sendsms")
+        );
         assert_eq!(template_of("settings/nothing"), None);
     }
 }
