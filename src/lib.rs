@@ -132,6 +132,7 @@ mod request;
 mod resolver;
 mod retry;
 mod secret;
+mod session;
 mod text;
 mod tfa;
 mod tls;
@@ -162,6 +163,7 @@ pub use models::{
 pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use session::{ConfirmCheck, ConfirmResult, LoggedOut};
 pub use tfa::Tfa;
 
 /// The README's code blocks, compiled as doc tests.

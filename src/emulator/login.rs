@@ -28,9 +28,11 @@ pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) ->
         .entry(user_name.trim().to_ascii_lowercase())
         .or_default();
     if !counter.try_count(limit, now) {
+        // `ErrorTooManyLoginAttempts` (Resource.resx:867), without a final full stop, as
+        // ONLYOFFICE's live API tests assert it.
         return Err(error(
             403,
-            "Too many login attempts. Please try again later.",
+            "Too many login attempts. Please try again later",
             None,
         ));
     }

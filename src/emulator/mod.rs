@@ -74,6 +74,7 @@ mod refusals;
 mod routes;
 mod rules;
 mod server;
+mod session;
 mod settings;
 mod state;
 mod tickets;

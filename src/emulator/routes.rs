@@ -6,7 +6,7 @@
 use super::creds::Creds;
 use super::http::{Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, login, settings};
+use super::{authenticator, login, session, settings};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,9 @@ enum Route {
     Codes,
     NewCodes,
     NewApp,
+    IsAuthenticated,
+    Logout,
+    CheckConfirm,
 }
 
 /// `(template, method, route)` for every endpoint. Paths match case-insensitively, as ASP.NET
@@ -40,21 +43,27 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ("settings/tfaappcodes", "GET", Route::Codes),
     ("settings/tfaappnewcodes", "PUT", Route::NewCodes),
     ("settings/tfaappnewapp", "PUT", Route::NewApp),
+    ("authentication", "GET", Route::IsAuthenticated),
+    ("authentication/logout", "POST", Route::Logout),
+    ("authentication/confirm", "POST", Route::CheckConfirm),
 ];
 
-/// The route template a path matches (`authentication/{code}` for any one segment after
-/// `authentication/`), or `None`.
+/// The route template a path matches, or `None`: a literal route first (ASP.NET prefers a
+/// literal segment to a parameter, so `authentication/logout` is never a code), else
+/// `authentication/{code}` for any other one segment after `authentication/`.
 pub(crate) fn template_of(path: &str) -> Option<&'static str> {
     let lower = path.trim_matches('/').to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("authentication/") {
-        if !rest.is_empty() && !rest.contains('/') {
-            return Some("authentication/{code}");
-        }
-    }
-    ROUTES
+    let literal = ROUTES
         .iter()
         .map(|(t, _, _)| *t)
-        .find(|t| *t == lower && !t.contains('{'))
+        .find(|t| *t == lower && !t.contains('{'));
+    if literal.is_some() {
+        return literal;
+    }
+    match lower.strip_prefix("authentication/") {
+        Some(rest) if !rest.is_empty() && !rest.contains('/') => Some("authentication/{code}"),
+        _ => None,
+    }
 }
 
 /// Handles one request.
@@ -87,6 +96,9 @@ pub(crate) fn handle(
         Route::Codes => authenticator::codes(state, ctx, req, creds, false),
         Route::NewCodes => authenticator::codes(state, ctx, req, creds, true),
         Route::NewApp => authenticator::new_app(state, ctx, req, creds),
+        Route::IsAuthenticated => session::is_authenticated(state, ctx, req, creds),
+        Route::Logout => session::logout(state, ctx, req, creds),
+        Route::CheckConfirm => session::check_confirm(state, ctx, req, creds),
     };
     answer.unwrap_or_else(|refusal| refusal)
 }
@@ -108,6 +120,15 @@ mod tests {
             Some("authentication/{code}")
         );
         assert_eq!(template_of("authentication/1/2"), None);
+        for (path, template) in [
+            ("authentication/logout", "authentication/logout"),
+            ("Authentication/Logout/", "authentication/logout"),
+            ("authentication/confirm", "authentication/confirm"),
+            ("authentication", "authentication"),
+            ("authentication/logouts", "authentication/{code}"),
+        ] {
+            assert_eq!(template_of(path), Some(template), "{path}");
+        }
         assert_eq!(template_of("settings/nothing"), None);
     }
 }
