@@ -51,7 +51,7 @@
 //    bodies in the server's words), `creds` (credentials in, cookies out, whom a request acts
 //    for);
 // 4. the endpoints: `login`, `settings` (the policy), `authenticator` (setup, validate, codes,
-//    unlink);
+//    unlink), `session` (signed in?, logout, confirm-link checks);
 // 5. `routes` (the routing table and dispatch);
 // 6. `log` (the request log), `faults` (injected failures), then `server` (the HTTP loop);
 // 7. the public handle: `handle` (`Emulator`), then `builder` (`EmulatorBuilder`, starting)

@@ -83,7 +83,7 @@ pub(crate) fn logout(
 /// `EmailValidationKeyModelHelper.ValidateAsync`, EmailValidationKeyModelHelper.cs:97-343):
 ///
 /// - the key from the body, or else the `asc_confirm_key_<type>` cookie (:424-427); neither
-///   is a `400` `ArgumentNullException` (EmailValidationKeyProvider.cs:139-140);
+///   is a `400` `ArgumentNullException` (EmailValidationKeyProvider.cs:142-143);
 /// - `email` must look like an address (`[EmailAddress]`, a model-validation `400`);
 /// - the TFA types are checked against the keys the emulator issued for `(type, uid)`, a
 ///   `TfaAuth` link is `Invalid` for a caller who is signed in (:251-256); the phone types for
@@ -124,7 +124,7 @@ pub(crate) fn check_confirm(
         (_, false) => Some(key),
     };
     // The data the key is signed over must not be empty (`ThrowIfNullOrEmpty`), then the key
-    // must be there (`ThrowIfNull`), EmailValidationKeyProvider.cs:139-140.
+    // must be there (`ThrowIfNull`), EmailValidationKeyProvider.cs:142-143.
     if confirm_type.is_none() && email.is_empty() {
         return Err(error(
             400,
