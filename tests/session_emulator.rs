@@ -253,6 +253,9 @@ fn check_confirm_answers_per_ticket_type_and_key() -> TestResult {
     Ok(())
 }
 
+/// `(what, request headers, body, status, result)`.
+type ConfirmCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Value, u16, Value);
+
 #[test]
 fn confirm_endpoint_reads_the_cookie_refuses_no_key_and_tfa_auth_when_signed_in() -> TestResult {
     let portal = portal();
@@ -272,7 +275,7 @@ fn confirm_endpoint_reads_the_cookie_refuses_no_key_and_tfa_auth_when_signed_in(
         }
         b
     };
-    let cases: Vec<(&str, Vec<(&str, &str)>, Value, u16, Value)> = vec![
+    let cases: Vec<ConfirmCase> = vec![
         (
             "the key in the body",
             vec![],
