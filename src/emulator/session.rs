@@ -144,6 +144,13 @@ pub(crate) fn check_confirm(
         .as_deref()
         .and_then(|t| state.user_for_token(t))
         .is_some();
+    // `email = … ? DecryptEmail(encEmail) : email` (EmailValidationKeyModelHelper.cs:101).
+    let enc_email = string_field(&body, "encEmail")?;
+    let email = if email.is_empty() {
+        email_of_encemail(&enc_email).unwrap_or_default()
+    } else {
+        email
+    };
     let user = match confirm_type.as_deref() {
         Some(PHONE_ACTIVATION | PHONE_AUTH) if uid.is_empty() => state
             .user_index_by_email(&email)
@@ -196,6 +203,20 @@ fn confirm_type(body: &Value) -> std::result::Result<Option<String>, Outgoing> {
     }
 }
 
+/// The e-mail of an `encemail` as the emulator's phone links write it (its stand-in for the
+/// server's encryption: the lower-case hex of the lower-cased e-mail), or `None`.
+fn email_of_encemail(encemail: &str) -> Option<String> {
+    let bytes = encemail.trim().as_bytes();
+    if bytes.is_empty() || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let decoded = bytes
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(decoded).ok()
+}
+
 /// .NET's `EmailAddressAttribute`: exactly one `@`, neither first nor last.
 fn is_email_address(s: &str) -> bool {
     let at = s.find('@');
@@ -242,6 +263,18 @@ mod tests {
             ("a@b@c", false),
         ] {
             assert_eq!(is_email_address(email), valid, "{email:?}");
+        }
+    }
+
+    #[test]
+    fn encemail_is_read_as_the_phone_links_write_it() {
+        for (enc, email) in [
+            ("626f74406578616d706c652e636f6d", Some("bot@example.com")),
+            ("", None),
+            ("abc", None),
+            ("zz", None),
+        ] {
+            assert_eq!(email_of_encemail(enc).as_deref(), email, "{enc:?}");
         }
     }
 

@@ -108,9 +108,11 @@ def cookie_of(headers, name):
 
 
 def confirm_header(confirm_url, key=None):
-    """The `Confirm` header of a ticket: the confirm URL's query, plus the key."""
+    """The `Confirm` header of a ticket: the confirm URL's query, plus the key when the URL
+    has none (TFA links deliver it in a cookie; phone links carry it in the URL)."""
     query = urllib.parse.urlsplit(confirm_url).query
-    return query + (f"&key={urllib.parse.quote(key, safe='')}" if key else "")
+    has_key = any(p.split("=", 1)[0] == "key" for p in query.split("&"))
+    return query + (f"&key={urllib.parse.quote(key, safe='')}" if key and not has_key else "")
 
 
 def raw_get(base, path):
@@ -353,7 +355,7 @@ def run_cases(info):
 
     phone = "+123456789"  # 9 digits: the server's phoneNoise is right for these
 
-    @case("save_mobile_phone: the PhoneActivation ticket sets the phone and sends a code")
+    @case("save_mobile_phone: the PhoneActivation ticket (checked Ok first) sets the phone and sends a code")
     def _():
         outbox()
         wrapper = as_owner.update_tfa_settings(TfaRequestsDto(type=TfaRequestsDtoType.Sms))
@@ -362,6 +364,15 @@ def run_cases(info):
         assert token.sms is True and "PhoneActivation" in token.confirm_url, token
         key = cookie_of(headers, "asc_confirm_key_PhoneActivation")
         called(auth, "save_mobile_phone")
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(token.confirm_url).query))
+        checked = auth.check_confirm(
+            EmailValidationKeyModel(
+                key=query.get("key") or key,
+                type=ConfirmType.PHONEACTIVATION,
+                enc_email=query.get("encemail"),
+            )
+        ).response
+        assert checked.result == ValidationResult.Ok and checked.is_agent is False, checked
         sent = auth.save_mobile_phone(
             MobileRequestsDto(mobile_phone=phone),
             _headers={"Confirm": confirm_header(token.confirm_url, key)},
