@@ -148,9 +148,36 @@ struct ConfirmBody<'a> {
 
 #[derive(Deserialize)]
 struct ConfirmAnswer {
-    result: i64,
+    result: WireResult,
     #[serde(default)]
     email: Option<String>,
+}
+
+/// `result` as the server writes it (a number), or by name, as a server with a string-enum
+/// converter would.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireResult {
+    Code(i64),
+    Name(String),
+}
+
+impl WireResult {
+    fn read(self) -> Option<ConfirmResult> {
+        match self {
+            WireResult::Code(code) => Some(ConfirmResult::from_code(code)),
+            WireResult::Name(name) => {
+                let squashed: String = name
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                (0..=6)
+                    .map(ConfirmResult::from_code)
+                    .find(|r| r.as_str().replace('_', "") == squashed)
+            }
+        }
+    }
 }
 
 impl Authentication<'_> {
@@ -300,7 +327,9 @@ impl Authentication<'_> {
             .json(&body)?,
         )?;
         let answer: ConfirmAnswer = reply.decode("confirm result", Shape::Object)?;
-        let result = ConfirmResult::from_code(answer.result);
+        let result = answer.result.read().ok_or_else(|| {
+            reply.decode_error("confirm result", "`result` is not a known name".into())
+        })?;
         Ok(ConfirmCheck {
             email: answer
                 .email

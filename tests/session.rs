@@ -117,6 +117,22 @@ cases! {
         => Checks(|check: docspace_tfa::ConfirmCheck| {
             assert_eq!((check.result, check.email), (ConfirmResult::UserExisted, None));
         });
+    confirm_result_by_name_is_read_too: anonymous_client,
+        |c| c.auth().check_confirm(&auth_url(), Some(CONFIRM_KEY)),
+        [post(CONFIRM).anonymous().json(tfa_confirm_body("TfaAuth"))
+            .ok(json!({"result": "Tariff limit", "isAgent": false}))]
+        => Checks(|check: docspace_tfa::ConfirmCheck| {
+            assert_eq!(check.result, ConfirmResult::TariffLimit);
+        });
+    confirm_result_of_an_unknown_name_is_a_decode_error: anonymous_client,
+        |c| c.auth().check_confirm(&auth_url(), Some(CONFIRM_KEY)),
+        [post(CONFIRM).anonymous().json(tfa_confirm_body("TfaAuth"))
+            .ok(json!({"result": "Maybe", "isAgent": false}))]
+        => fails(Decode);
+    confirm_answer_without_a_result_is_a_decode_error: anonymous_client,
+        |c| c.auth().check_confirm(&auth_url(), Some(CONFIRM_KEY)),
+        [post(CONFIRM).anonymous().json(tfa_confirm_body("TfaAuth")).ok(json!({"isAgent": false}))]
+        => fails(Decode);
     confirm_without_a_type_is_refused_before_sending: anonymous_client,
         |c| c.auth().check_confirm(&format!("{PORTAL}/confirm?uid={USER_ID}"), Some(CONFIRM_KEY)),
         [never("POST")] => fails(InvalidInput).contains("`type`");
