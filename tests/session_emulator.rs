@@ -459,3 +459,80 @@ fn live_confirmed_facts_of_onlyoffices_api_tests() -> TestResult {
     let _ = member;
     Ok(())
 }
+
+#[test]
+fn a_stale_auth_cookie_is_deleted_in_the_answer_unless_it_is_an_error_envelope() -> TestResult {
+    let portal = portal();
+    let id = portal.add_user(NewUser::new("user@example.com", PASSWORD).admin())?;
+    let live = portal.open_session(&id)?;
+    let live_cookie = format!("asc_auth_key={}", live.expose());
+    let deletes = |r: &Raw| {
+        r.set_cookies
+            .iter()
+            .filter(|c| c.starts_with("asc_auth_key=;"))
+            .count()
+    };
+    // (what, method, path, cookie, status, deletions)
+    for (what, method, path, cookie, status, deletions) in [
+        (
+            "a live cookie",
+            "GET",
+            "authentication",
+            live_cookie.as_str(),
+            200,
+            0,
+        ),
+        (
+            "a stale cookie, GET authentication",
+            "GET",
+            "authentication",
+            "asc_auth_key=gone",
+            200,
+            1,
+        ),
+        (
+            "a stale cookie, an empty 401",
+            "GET",
+            "people/@self",
+            "asc_auth_key=gone",
+            401,
+            1,
+        ),
+        (
+            "a stale cookie, logout: one deletion",
+            "POST",
+            "authentication/logout",
+            "asc_auth_key=gone",
+            200,
+            1,
+        ),
+        ("no auth cookie", "GET", "authentication", "other=1", 200, 0),
+    ] {
+        let r = raw(&portal, method, path, &[("Cookie", cookie)], None);
+        assert_eq!(
+            (r.status, deletes(&r)),
+            (status, deletions),
+            "{what}: {:?}",
+            r.set_cookies
+        );
+    }
+    // An error envelope is written into a cleared response: no Set-Cookie survives.
+    let r = raw(
+        &portal,
+        "POST",
+        "authentication",
+        &[("Cookie", "asc_auth_key=gone")],
+        Some(json!({"userName": "user@example.com", "password": "wrong"})),
+    );
+    assert_eq!((r.status, deletes(&r)), (401, 0));
+    // A session the endpoint itself ends (switching a method on) keeps its cookie here.
+    let policy = raw(
+        &portal,
+        "PUT",
+        "settings/tfaapp",
+        &[("Cookie", &live_cookie)],
+        Some(json!({"type": "App"})),
+    );
+    assert_eq!((policy.status, deletes(&policy)), (200, 0));
+    Ok(())
+}

@@ -83,6 +83,7 @@ pub(crate) fn handle(
     else {
         return Outgoing::empty(405);
     };
+    let stale_cookie = session::cookie_is_stale(state, creds);
     let answer = match route {
         Route::Login => login::login(state, ctx, req),
         Route::LoginWithCode => login::login_with_code(state, ctx, req),
@@ -100,7 +101,8 @@ pub(crate) fn handle(
         Route::Logout => session::logout(state, ctx, req, creds),
         Route::CheckConfirm => session::check_confirm(state, ctx, req, creds),
     };
-    answer.unwrap_or_else(|refusal| refusal)
+    let out = answer.unwrap_or_else(|refusal| refusal);
+    session::clear_stale_cookie(stale_cookie, out)
 }
 
 #[cfg(test)]

@@ -75,8 +75,39 @@ pub(crate) fn logout(
     };
     // API keys are no login event: a key in the cookie ends nothing.
     state.sessions.remove(cookie);
-    Ok(ok(ctx, req, Value::Null)
-        .cookie(format!("{AUTH_COOKIE}=; expires={}; path=/", http_date(0))))
+    Ok(ok(ctx, req, Value::Null).cookie(clear_auth_cookie()))
+}
+
+/// Whether the request's `asc_auth_key` cookie names no live session or key.
+pub(crate) fn cookie_is_stale(state: &State, creds: &Creds) -> bool {
+    creds
+        .auth_cookie
+        .as_deref()
+        .is_some_and(|c| state.user_for_token(c).is_none())
+}
+
+/// `asc_auth_key=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`: the auth cookie deleted, as
+/// `Response.Cookies.Delete` writes it.
+pub(crate) fn clear_auth_cookie() -> String {
+    format!("{AUTH_COOKIE}=; expires={}; path=/", http_date(0))
+}
+
+/// The cookie handler's clean-up (`common/ASC.Api.Core/Auth/CookieAuthHandler.cs:74-83`): a
+/// request whose `asc_auth_key` cookie does not authenticate (an unknown or ended session) has
+/// the cookie deleted in its answer, whatever the endpoint — except in an error envelope, which
+/// the exception handler writes into a cleared response (`docs/server.md`, "Errors").
+/// `stale` is [`cookie_is_stale`] as the request arrived (the handler runs before the endpoint:
+/// a session the endpoint itself ends keeps its cookie).
+pub(crate) fn clear_stale_cookie(stale: bool, mut out: Outgoing) -> Outgoing {
+    let error_envelope = out.status >= 400 && matches!(out.body, Body::Json(_));
+    let deleting = out
+        .set_cookies
+        .iter()
+        .any(|c| c.starts_with(&format!("{AUTH_COOKIE}=;")));
+    if stale && !error_envelope && !deleting {
+        out.set_cookies.push(clear_auth_cookie());
+    }
+    out
 }
 
 /// `POST authentication/confirm` (`CheckConfirm`, AuthenticationController.cs:421-443;
