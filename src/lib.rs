@@ -102,7 +102,7 @@
 //! A straight tower of small modules, each importing only from the floors below it: leaves
 //! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`) → `error` →
 //! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
-//! → `client` → the handlers (`tfa`, `auth`, `people`, `link`) → `totp` → `emulator` and the
+//! → `client` → the handlers (`tfa`, `auth`, `session`, `people`, `link`) → `totp` → `emulator` and the
 //! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -133,6 +133,7 @@ mod request;
 mod resolver;
 mod retry;
 mod secret;
+mod session;
 mod text;
 mod tfa;
 mod tls;
@@ -163,6 +164,7 @@ pub use models::{
 pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use session::{ConfirmCheck, ConfirmResult, LoggedOut};
 pub use tfa::Tfa;
 
 /// The README's code blocks, compiled as doc tests.
