@@ -356,10 +356,11 @@ fn timeout_bounds_the_whole_command_and_retries_can_be_turned_off() {
     );
     let took = started.elapsed();
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        took < Duration::from_millis(1900),
-        "--timeout 1 took {took:?}"
-    );
+    // Counted, not timed: within 1 s, at most two answers of 700 ms each can have started
+    // (six without the deadline); the wall time has 10× headroom over the deadline.
+    let sent = requests.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&sent), "--timeout 1 sent {sent} requests");
+    assert!(took < Duration::from_secs(10), "--timeout 1 took {took:?}");
 
     let before = requests.load(Ordering::SeqCst);
     let r = run(&["settings", "--json", "--retries", "0"], &env);

@@ -518,7 +518,8 @@ fn stalled_server_times_out_within_the_deadline() {
         .contains("timed out")
         .check_error(err);
     assert!(took >= Duration::from_millis(200), "{took:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    // 10× headroom over the 250 ms deadline; the silent server never answers at all.
+    assert!(took < Duration::from_millis(2500), "{took:?}");
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
@@ -541,7 +542,8 @@ fn a_timed_out_read_is_not_retried() {
     let err = client.tfa().methods().unwrap_err();
     let took = started.elapsed();
     fails(Timeout).check_error(err);
-    assert!(took < Duration::from_secs(1), "{took:?}");
+    // 10× headroom over the 200 ms deadline; the retry itself is counted below.
+    assert!(took < Duration::from_secs(2), "{took:?}");
     // One connection: a retry would have opened a second one.
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
