@@ -152,7 +152,7 @@ pub use tls::TlsRoots;
 #[doc(hidden)]
 pub mod fuzzing;
 pub use confirm::ConfirmTicket;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Advice, Error, ErrorKind, Result};
 pub use input::{normalize_code, MAX_CODE_LEN};
 pub use messages::ServerMessage;
 pub use models::{

@@ -71,7 +71,8 @@ cases! {
     empty_body_401_is_unauthorized: client, |c| c.tfa().setup(),
         [setup_answers(401, "text/plain", "")]
         => fails(Unauthorized).status(401).no_message()
-            .display("GET settings/tfaapp/setup: HTTP 401 (empty body)");
+            .display("GET settings/tfaapp/setup: HTTP 401 (empty body); the portal refused the \
+                      bearer token: check the token (wrong, revoked, expired, or of another portal?)");
     empty_body_403_is_forbidden: client, |c| c.tfa().setup(),
         [setup_answers(403, "text/plain", "")]
         => fails(Forbidden).status(403).no_message().contains("(empty body)");
