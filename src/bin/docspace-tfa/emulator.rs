@@ -6,6 +6,8 @@
 //! installed. The main thread reads stdin to its end and then exits: a parent that holds the
 //! write end of a pipe to our stdin and dies closes it, and takes the emulator with it.
 
+use std::io::Write;
+
 use clap::{Args, ValueEnum};
 use docspace_tfa::emulator::{Emulator, Fault, NewUser};
 use docspace_tfa::totp::TotpKey;
@@ -159,6 +161,16 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     // Until EOF (or a read error: the parent is gone either way).
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
     portal.stop();
+    // Said on stderr (stdout's one line is the contract), and never fatal: a parent that died
+    // took the other end with it. Right at the start this is usually stdin at end-of-file
+    // (`< /dev/null`, a `subprocess.run` without `stdin=PIPE`), not a parent that went away.
+    let _ = writeln!(
+        std::io::stderr(),
+        "docspace-tfa emulator: stopped because stdin closed (end of file), as it does when the \
+         process that started it ends; to keep it running, hold its stdin open (a pipe the \
+         parent keeps, such as stdin=PIPE in Python's subprocess) or pass --ignore-stdin (then \
+         stop it with SIGINT or SIGTERM)"
+    );
     Ok(())
 }
 

@@ -1,100 +1,12 @@
-//! Output: one JSON document with `--json`, readable text otherwise; errors and exit codes.
+//! Output: one JSON document with `--json`, readable text otherwise; how a [`Failure`] is
+//! printed.
 
 use std::io::{IsTerminal, Write};
 
-use docspace_tfa::{Error, ErrorKind};
 use serde_json::{json, Value};
 
+pub use crate::failure::Failure;
 use crate::terminal::clean;
-
-/// A failure of a command, ready to print: the JSON `kind` (the library's
-/// [`ErrorKind::as_str`], or `usage` for a command-line mistake), the HTTP status, a message
-/// that holds no secret, and the exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub kind: &'static str,
-    pub status: Option<u16>,
-    pub message: String,
-    pub exit: u8,
-}
-
-impl Failure {
-    /// A usage error or bad input caught before any request (exit 2).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            kind: "usage",
-            status: None,
-            message: message.into(),
-            exit: 2,
-        }
-    }
-
-    /// Two-factor authentication does not apply to the user (exit 7, as
-    /// [`ErrorKind::TfaNotApplicable`]).
-    pub fn tfa_not_applicable(message: impl Into<String>) -> Self {
-        Failure {
-            kind: ErrorKind::TfaNotApplicable.as_str(),
-            status: None,
-            message: message.into(),
-            exit: 7,
-        }
-    }
-
-    /// The TFA app method is not available for this flow (exit 5).
-    pub fn not_available(message: impl Into<String>) -> Self {
-        Failure {
-            kind: ErrorKind::NotAvailable.as_str(),
-            status: None,
-            message: message.into(),
-            exit: 5,
-        }
-    }
-
-    /// A failure to make sense of the setup code the server sent (`GET settings/tfaapp/setup`),
-    /// after the request went out: what the library calls bad input (a manual key that is not
-    /// base32, a QR image that is not a PNG data URL) is the server's fault here, so `decode`
-    /// (exit 1), not `usage`, and the message names the call. Other kinds (such as an I/O
-    /// failure writing the user's `--qr-png` path) map as usual.
-    pub fn from_setup_answer(e: Error) -> Self {
-        if e.kind() == ErrorKind::InvalidInput {
-            Failure {
-                kind: ErrorKind::Decode.as_str(),
-                status: None,
-                message: format!(
-                    "GET settings/tfaapp/setup answered a setup code that cannot be used: {e}"
-                ),
-                exit: 1,
-            }
-        } else {
-            Failure::from(e)
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    /// The library's kind, named as the library names it ([`ErrorKind::as_str`]); the exit
-    /// code is the tool's.
-    fn from(e: Error) -> Self {
-        let exit = match e.kind() {
-            // Bad input caught before sending, or a local file the user named.
-            ErrorKind::InvalidInput | ErrorKind::Io => 2,
-            ErrorKind::InvalidCode => 3,
-            ErrorKind::Unauthorized | ErrorKind::Forbidden => 4,
-            ErrorKind::NotAvailable => 5,
-            ErrorKind::RateLimited => 6,
-            ErrorKind::TfaNotApplicable => 7,
-            // Network, timeout, redirect, decode, too large a body, 5xx and statuses without
-            // a more specific kind.
-            _ => 1,
-        };
-        Failure {
-            kind: e.kind().as_str(),
-            status: e.status(),
-            message: e.to_string(),
-            exit,
-        }
-    }
-}
 
 /// Where results go and how they look.
 pub struct Out {
@@ -146,6 +58,7 @@ impl Out {
                 "kind": f.kind,
                 "status": f.status,
                 "message": f.message,
+                "advice": f.advice,
             }}));
         } else if self.color {
             eprintln!("\x1b[31merror:\x1b[0m {}", clean(&f.message));

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 
 use docspace_tfa::Secret;
 
-use crate::output::Failure;
+use crate::failure::Failure;
 
 /// A server string fit for human output: control characters (ESC, BEL, CR, LF, DEL, the C1
 /// range) and bidirectional overrides are shown as `\u{…}` escapes, so that a server cannot
