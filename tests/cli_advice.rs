@@ -31,21 +31,25 @@ fn both(
     (json, text.stderr)
 }
 
+/// What was wrong, the arguments, the environment, the exit code, the JSON kind and status,
+/// and the advice the message ends with.
+type Case<'a> = (
+    &'a str,
+    Vec<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    i32,
+    &'a str,
+    Option<u16>,
+    &'a str,
+);
+
 #[test]
 fn each_error_with_advice_names_what_to_check_in_text_and_json() {
     let portal = Portal::new();
     let wrong_path = format!("{}/docspace", portal.emu.base_url());
     let faulty = Portal::with(Emulator::builder().fault(Fault::parse("503x6").unwrap()));
     // (what, args, env, exit, kind, status, advice the message ends with)
-    let cases: [(
-        &str,
-        Vec<&str>,
-        Vec<(&str, &str)>,
-        i32,
-        &str,
-        Option<u16>,
-        &str,
-    ); 4] = [
+    let cases: [Case<'_>; 4] = [
         (
             "a refused token",
             vec!["settings"],
