@@ -253,3 +253,25 @@ fn the_emulators_locks_are_explained_and_a_correct_code_fails_too() {
     assert_eq!(err.advice(), Some(&Advice::LoginLock));
     assert!(err.to_string().contains("the right password too"), "{err}");
 }
+
+#[test]
+fn the_readmes_main_prints_one_readable_line() {
+    // README, Quick start: what `fn main() -> Result<(), docspace_tfa::Error>` prints when the
+    // token is refused (Rust prints `Error: {:?}`).
+    let portal = Emulator::builder().start().unwrap();
+    let client = portal
+        .client()
+        .unwrap()
+        .with_token("sk-refused-by-this-portal");
+    let err = expect_err(client.tfa().setup());
+    let printed = format!("Error: {err:?}");
+    assert_eq!(
+        printed,
+        "Error: Error { kind: Unauthorized, operation: \"GET settings/tfaapp/confirm\", status: \
+         401, message: \"GET settings/tfaapp/confirm: HTTP 401 (empty body); the portal refused \
+         the bearer token: check the token (wrong, revoked, expired, or of another portal?)\" }"
+    );
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(&printed), "the README shows it as printed");
+    assert!(!printed.contains("sk-refused"), "no secret: {printed}");
+}

@@ -61,9 +61,9 @@ pub fn missing_feature(typed: &str, emulator_built: bool) -> Option<String> {
         return None;
     }
     Some(format!(
-        "'{typed}' needs the emulator, and this docspace-tfa was built without it: install with \
-         `cargo install --path . --features cli,emulator` (from a clone), or build with \
-         `--features cli,emulator`"
+        "'{typed}' needs the `emulator` feature, which this docspace-tfa was built without: \
+         install with `cargo install --path . --features cli,emulator` (from a clone), or build \
+         with `--features cli,emulator`"
     ))
 }
 
@@ -168,7 +168,7 @@ mod tests {
         assert!(message.contains("--features cli,emulator"), "{message}");
         assert!(missing_feature("demo", false)
             .unwrap()
-            .starts_with("'demo' needs the emulator"));
+            .starts_with("'demo' needs the `emulator` feature"));
         assert_eq!(missing_feature("emulator", true), None);
         assert_eq!(missing_feature("setup", false), None);
     }
