@@ -21,8 +21,8 @@ use docspace_tfa::{
 use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
 use crate::link::{CodeSource, LinkFlow};
 use crate::output::{Failure, Out};
+use crate::password::password_from_stdin;
 use crate::secure_file;
-use crate::terminal::password_from_stdin;
 use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;

@@ -7,9 +7,9 @@ mod commands;
 mod demo;
 #[cfg(feature = "emulator")]
 mod emulator;
-mod failure;
 mod link;
 mod output;
+mod password;
 mod secure_file;
 mod suggest;
 mod terminal;
