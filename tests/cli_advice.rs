@@ -216,6 +216,39 @@ fn the_emulator_says_why_it_stopped_when_stdin_is_at_its_end() {
 }
 
 #[test]
+fn the_emulator_stops_quietly_when_its_parent_is_done_with_it() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(cli_support::BIN)
+        .arg("emulator")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the emulator");
+    let info = cli_support::first_line(&mut child);
+    let url = info["url"].as_str().unwrap();
+    let token = info["users"][0]["apiKey"].as_str().unwrap();
+    let r = run(
+        &["settings", "--json"],
+        &[("DOCSPACE_URL", url), ("DOCSPACE_TOKEN", token)],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    drop(child.stdin.take()); // the parent is done: the usual end
+    let status = child.wait().expect("the emulator ends");
+    assert!(status.success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(stderr, "", "nothing to explain after requests were served");
+}
+
+#[test]
 fn help_shows_no_empty_or_set_environment_values() {
     let hidden = "/etc/ssl/internal-ca.pem";
     for env in [vec![], vec![("DOCSPACE_CA_CERT", hidden)]] {
