@@ -161,6 +161,9 @@ fn advice(
             Credential::Anonymous => None,
         },
         (404, _, _) if empty => Some(Advice::NoApiAtUrl),
+        (401, _, ErrorClass::Login) if req.display_path == "authentication/{code}" => {
+            Some(Advice::CodeLoginRefused)
+        }
         (403, ErrorKind::RateLimited, ErrorClass::Validate) => Some(Advice::CodeLock),
         (403, ErrorKind::RateLimited, ErrorClass::Login) => Some(Advice::LoginLock),
         (429, _, _) => Some(Advice::TooManyRequests { retry_after }),

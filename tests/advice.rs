@@ -255,6 +255,51 @@ fn the_emulators_locks_are_explained_and_a_correct_code_fails_too() {
 }
 
 #[test]
+fn a_refused_login_with_a_code_says_the_portal_hides_why() {
+    const SECRET: &[u8] = b"0123456789";
+    let portal = Emulator::builder().time(1_700_000_000).start().unwrap();
+    portal
+        .add_user(
+            NewUser::new("linked@example.com", "pw-Pa55")
+                .secret(SECRET)
+                .linked(),
+        )
+        .unwrap();
+    let client = portal.client().unwrap();
+    let key = TotpKey::from_bytes(SECRET).unwrap();
+    let right = Totp::docspace().code_at(&key, portal.now());
+    let wrong = if right.expose() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let err = expect_err(
+        client
+            .auth()
+            .login_with_code("linked@example.com", "pw-Pa55", wrong),
+    );
+    assert_eq!(
+        (err.kind(), err.status()),
+        (ErrorKind::Unauthorized, Some(401))
+    );
+    assert_eq!(err.advice(), Some(&Advice::CodeLoginRefused));
+    assert!(
+        err.server_message().is_some(),
+        "the portal's own text is kept"
+    );
+    assert!(
+        err.to_string()
+            .contains("the portal does not say why a login with a code fails"),
+        "{err}"
+    );
+    // A right code logs in: the advice was about that one refusal.
+    assert!(client
+        .auth()
+        .login_with_code("linked@example.com", "pw-Pa55", right.expose())
+        .is_ok());
+}
+
+#[test]
 fn the_readmes_main_prints_one_readable_line() {
     // README, Quick start: what `fn main() -> Result<(), docspace_tfa::Error>` prints when the
     // token is refused (Rust prints `Error: {:?}`).

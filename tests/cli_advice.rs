@@ -259,3 +259,32 @@ fn help_shows_no_empty_or_set_environment_values() {
         assert!(!r.stdout.contains(hidden), "{}", r.stdout);
     }
 }
+
+#[test]
+fn a_refused_login_with_a_code_says_why_it_cannot_say_more() {
+    let portal = Portal::new();
+    portal.link();
+    let right = portal.code();
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let env = [
+        ("DOCSPACE_URL", portal.emu.base_url()),
+        ("DOCSPACE_PASSWORD", cli_support::PASSWORD),
+    ];
+    let args = ["login", "--user", cli_support::EMAIL, "--code", wrong];
+    let (json, stderr) = both(&args, &env, 4, "unauthorized", Some(401));
+    let advice = json["advice"].as_str().unwrap();
+    assert!(
+        advice.starts_with("the portal does not say why a login with a code fails"),
+        "{json}"
+    );
+    assert!(advice.contains("a correct code fails too"), "{json}");
+    assert!(stderr.contains(advice), "{stderr}");
+    assert!(
+        !stderr.contains(wrong) && !stderr.contains(cli_support::PASSWORD),
+        "{stderr}"
+    );
+}

@@ -45,6 +45,11 @@ pub enum Advice {
     /// right password too, for about a minute (`web/ASC.Web.Api/Api/AuthenticationController.cs:610`,
     /// `web/ASC.Web.Core/BruteForceLoginManager.cs:146-159`).
     LoginLock,
+    /// A `401` from `POST authentication/{code}`: the portal wraps every failure of a login
+    /// with a code as "User authentication failed" (`web/ASC.Web.Api/Api/AuthenticationController.cs:190-196`),
+    /// a wrong or expired code, a wrong password and its attempt lock alike; after too many
+    /// code checks within a minute, a correct code fails too, for about a minute.
+    CodeLoginRefused,
     /// A `503`: the portal, or the proxy in front of it, cannot answer now.
     Unavailable,
     /// A `429`: too many requests; wait before the next one (as long as the server asked,
@@ -85,6 +90,12 @@ impl fmt::Display for Advice {
                 "this is the portal's login lock: after too many failed logins within a minute \
                  every login of this account is refused, the right password too, for about a \
                  minute; wait a minute before the next try",
+            ),
+            Advice::CodeLoginRefused => f.write_str(
+                "the portal does not say why a login with a code fails: a wrong or expired code, \
+                 a wrong password, or its attempt lock (after too many code checks within a \
+                 minute, a correct code fails too, for about a minute); check the code and the \
+                 password, and after several tries wait a minute",
             ),
             Advice::Unavailable => f.write_str(
                 "the portal (or the proxy in front of it) cannot answer now; try again later",
