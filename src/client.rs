@@ -16,12 +16,12 @@ use ureq::http::{HeaderMap, Uri};
 use crate::answer::{header_str, parse_success_body, status_error, undecodable_success, Reply};
 use crate::auth::Authentication;
 use crate::config::{ClientBuilder, Config, Settings, USER_AGENT};
-use crate::error::{Error, Result};
+use crate::error::{Advice, Error, Result};
 use crate::link::ConfirmMemo;
 use crate::people::People;
 use crate::redact::Redactions;
 use crate::request::{Credential, Request};
-use crate::resolver::CachingResolver;
+use crate::resolver::{CachingResolver, NameNotResolved};
 use crate::retry::Failed;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
@@ -276,7 +276,7 @@ impl Client {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
-                None => return Err(error),
+                None => return Err(error.after_tries(attempt, started.elapsed())),
             }
         }
     }
@@ -430,14 +430,25 @@ impl Client {
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 Error::transport(req.operation(), true, Box::new(io))
             }
-            other => Error::transport(
-                req.operation(),
-                false,
-                match tls::untrusted_certificate(&other) {
-                    Some(untrusted) => Box::new(untrusted),
-                    None => Box::new(other),
-                },
-            ),
+            other => {
+                // The resolver marks a failed lookup with the host it looked up.
+                let unresolved = match &other {
+                    ureq::Error::Io(io) => NameNotResolved::host_of(io).map(str::to_owned),
+                    _ => None,
+                };
+                let err = Error::transport(
+                    req.operation(),
+                    false,
+                    match tls::untrusted_certificate(&other) {
+                        Some(untrusted) => Box::new(untrusted),
+                        None => Box::new(other),
+                    },
+                );
+                match unresolved {
+                    Some(host) => err.with_advice(Advice::HostNotFound { host }),
+                    None => err,
+                }
+            }
         }
     }
 }

@@ -58,7 +58,11 @@
 //!
 //! Every call returns [`Result<T, Error>`](Error). `Error` is opaque: match on
 //! [`Error::kind`], and read the rest through its accessors ([`Error::status`],
-//! [`Error::server_message`], [`Error::retry_after`], …):
+//! [`Error::server_message`], [`Error::retry_after`], [`Error::advice`], …). Its `Display`
+//! says what failed and, where the answer tells, what to do next (an [`Advice`]: a refused
+//! token, a base URL with a path, a host name that does not resolve, the portal's attempt
+//! lock); its `Debug` is that line with the kind, operation and status, so `main() ->
+//! Result<(), Error>` prints something a person can read:
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ErrorKind};
@@ -154,7 +158,7 @@ pub use tls::TlsRoots;
 #[doc(hidden)]
 pub mod fuzzing;
 pub use confirm::ConfirmTicket;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Advice, Error, ErrorKind, Result};
 pub use input::{normalize_code, normalize_phone, MAX_CODE_LEN};
 pub use messages::ServerMessage;
 pub use models::{

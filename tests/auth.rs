@@ -76,7 +76,13 @@ cases! {
         anonymous_client, |c| c.auth().login_with_code(USER_NAME, PASSWORD, "000000"),
         [login_code("000000").answers(401, authentication_failed())]
         => fails(Unauthorized).status(401).hides(&["000000"])
-            .display("POST authentication/{code}: HTTP 401: User authentication failed");
+            .display(
+                "POST authentication/{code}: HTTP 401: User authentication failed; the portal does \
+                 not say why a login with a code fails: a wrong or expired code, a wrong password, \
+                 or its attempt lock (after too many code checks within a minute, a correct code \
+                 fails too, for about a minute); check the code and the password, and after \
+                 several tries wait a minute",
+            );
     login_with_code_without_a_token_in_the_answer_is_a_decode_error:
         anonymous_client, |c| c.auth().login_with_code(USER_NAME, PASSWORD, "123456"),
         [login_code("123456").cookie(confirm_cookie("TfaAuth", CONFIRM_KEY))

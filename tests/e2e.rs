@@ -1077,7 +1077,8 @@ fn stop_closes_the_port_promptly() -> TestResult {
     let base = portal.base_url().to_owned();
     let started = Instant::now();
     portal.stop();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // 10× headroom (docs/reliability.md, "Timing in tests"): stop takes milliseconds.
+    assert!(started.elapsed() < Duration::from_secs(10));
     let err = client.with_token("sk-x").people().me().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err} ({base})");
     Ok(())

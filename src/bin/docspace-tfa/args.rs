@@ -56,7 +56,13 @@ pub struct Global {
 
     /// Trust the CA certificate(s) in this PEM file instead of the built-in roots (for a
     /// portal behind an internal CA)
-    #[arg(long, global = true, value_name = "FILE", env = "DOCSPACE_CA_CERT")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "DOCSPACE_CA_CERT",
+        hide_env_values = true
+    )]
     pub ca_cert: Option<PathBuf>,
 
     /// Retries of a read that failed on the network or with 429/502/503/504 (0 = none)

@@ -23,8 +23,8 @@ use docspace_tfa::{
 use crate::args::{Cli, Command, Global, SettingsAction, SmsAction, TypeArg};
 use crate::link::{CodeSource, LinkFlow};
 use crate::output::{Failure, Out};
+use crate::password::password_from_stdin;
 use crate::secure_file;
-use crate::terminal::password_from_stdin;
 use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;

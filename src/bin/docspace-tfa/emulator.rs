@@ -6,6 +6,8 @@
 //! installed. The main thread reads stdin to its end and then exits: a parent that holds the
 //! write end of a pipe to our stdin and dies closes it, and takes the emulator with it.
 
+use std::io::Write;
+
 use clap::{Args, ValueEnum};
 use docspace_tfa::emulator::{Emulator, Fault, NewUser};
 use docspace_tfa::totp::TotpKey;
@@ -167,7 +169,23 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     }
     // Until EOF (or a read error: the parent is gone either way).
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    let served = !portal.requests().is_empty();
     portal.stop();
+    if served {
+        // The usual end: the parent closed our stdin (or went away) after using us.
+        return Ok(());
+    }
+    // Before any request, this is almost always stdin at end-of-file from the start (`<
+    // /dev/null`, a `subprocess.run` without `stdin=PIPE`), not a parent that is done: say
+    // why on stderr (stdout's one line is the contract), never fatally (a parent that died
+    // took the other end with it).
+    let _ = writeln!(
+        std::io::stderr(),
+        "docspace-tfa emulator: stopped because stdin closed (end of file) before any request, \
+         as it does when the process that started it ends; to keep it running, hold its stdin open (a pipe the \
+         parent keeps, such as stdin=PIPE in Python's subprocess) or pass --ignore-stdin (then \
+         stop it with SIGINT or SIGTERM)"
+    );
     Ok(())
 }
 
