@@ -138,6 +138,7 @@ mod tls;
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
+mod trusted_ip;
 mod typed;
 
 pub use auth::{Authentication, LoginOutcome};
@@ -163,6 +164,7 @@ pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use tfa::Tfa;
+pub use trusted_ip::{check_trusted_ip, TrustedIpVerdict};
 
 /// The README's code blocks, compiled as doc tests.
 #[cfg(doctest)]

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::clock::iso_datetime;
 use super::creds::{auth_cookie, confirm_cookie, signed_in, Creds};
 use super::http::{json_body, ok, session_flag, string_field, Answer, Context, Incoming};
-use super::refusals::{error, internal, refusal};
+use super::refusals::{error, internal, ip_fault, refusal};
 use super::state::State;
 use super::tickets::{PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
 use crate::messages::ServerMessage;
@@ -49,6 +49,11 @@ pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) ->
         return Err(refusal(state, ServerMessage::UserDisabled));
     }
     let ip = req.remote_ip;
+    // A saved malformed trusted-IP range or CIDR block throws here: a 500 for every login it
+    // is reached for (`docs/emulator.md`, "Trusted IPs").
+    if let Some(fault) = state.trusted_ip_fault(user, ip) {
+        return Err(ip_fault(fault));
+    }
 
     if state.sms_applies(user, ip) {
         let (confirm_type, noise) = match state.users[user].phone.clone() {
@@ -127,6 +132,11 @@ pub(crate) fn login_with_code(state: &mut State, ctx: &Context<'_>, req: &Incomi
     if state.users[user].disabled {
         // `AuthenticateMeFromBodyWithCode` checks the account before the code.
         return Err(refusal(state, ServerMessage::UserDisabled));
+    }
+    // The same check runs inside this endpoint's try/catch, which answers 401
+    // (`AuthenticationController.cs:133-196`).
+    if state.trusted_ip_fault(user, req.remote_ip).is_some() {
+        return Err(failed());
     }
     // SMS codes are not modelled; a user without the app method has no code to give.
     if state.sms_applies(user, req.remote_ip) || !state.app_applies(user, req.remote_ip) {

@@ -4,7 +4,7 @@
 //! "What it models": Framework refusals).
 
 use super::creds::Creds;
-use super::http::{Context, Incoming, Outgoing};
+use super::http::{wrap_problem, Context, Incoming, Outgoing};
 use super::state::State;
 use super::{authenticator, login, settings};
 
@@ -88,7 +88,7 @@ pub(crate) fn handle(
         Route::NewCodes => authenticator::codes(state, ctx, req, creds, true),
         Route::NewApp => authenticator::new_app(state, ctx, req, creds),
     };
-    answer.unwrap_or_else(|refusal| refusal)
+    wrap_problem(ctx, req, answer.unwrap_or_else(|refusal| refusal))
 }
 
 #[cfg(test)]

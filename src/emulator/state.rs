@@ -16,6 +16,7 @@ use super::tickets::{confirm_url, KeyCheck, Tickets};
 use crate::error::Result;
 use crate::models::TfaType;
 use crate::secret::Secret;
+use crate::trusted_ip::ServerIpFault;
 
 /// The emulator's tenant domain unless set: deliberately not the host of its URL
 /// (`127.0.0.1`), as on a portal reached by IP or by another name.
@@ -183,16 +184,38 @@ impl State {
         self.app.enabled && self.config.app_available
     }
 
-    /// Whether the app method applies to the user (request from `ip`).
+    /// Whether the app method applies to the user (request from `ip`). A trusted-IP entry the
+    /// server would throw on counts as "applies" here: the endpoints ask
+    /// [`trusted_ip_fault`](Self::trusted_ip_fault) first.
     pub(crate) fn app_applies(&self, user: usize, ip: Option<IpAddr>) -> bool {
         let u = &self.users[user];
-        self.config.app_available && self.app.applies(&u.id, &u.groups, ip)
+        self.config.app_available && self.app.applies(&u.id, &u.groups, ip).unwrap_or(true)
     }
 
-    /// Whether the SMS method applies to the user (request from `ip`).
+    /// Whether the SMS method applies to the user (request from `ip`); as for
+    /// [`app_applies`](Self::app_applies).
     pub(crate) fn sms_applies(&self, user: usize, ip: Option<IpAddr>) -> bool {
         let u = &self.users[user];
-        self.config.sms_available && self.sms.applies(&u.id, &u.groups, ip)
+        self.config.sms_available && self.sms.applies(&u.id, &u.groups, ip).unwrap_or(true)
+    }
+
+    /// The exception the server throws while deciding whether TFA applies to the user (a saved
+    /// malformed trusted-IP range or CIDR block reached for this client), or `None`. The
+    /// server asks the SMS settings first, then the app's (`AuthenticationController.cs`
+    /// `AuthenticateMe`; `TfaappController.cs` `GetTfaConfirmData`).
+    pub(crate) fn trusted_ip_fault(
+        &self,
+        user: usize,
+        ip: Option<IpAddr>,
+    ) -> Option<ServerIpFault> {
+        let u = &self.users[user];
+        [
+            (self.config.sms_available, &self.sms),
+            (self.config.app_available, &self.app),
+        ]
+        .into_iter()
+        .filter(|(available, _)| *available)
+        .find_map(|(_, settings)| settings.applies(&u.id, &u.groups, ip).err())
     }
 
     /// Issues a confirm key for `(confirm_type, uid)`, valid for the key interval.
