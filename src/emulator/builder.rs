@@ -132,6 +132,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The version `GET settings/version/build` answers (`docSpace`). Default: `3.7.2`, the
+    /// release the emulator's behaviours are read from.
+    pub fn server_version(mut self, version: impl Into<String>) -> Self {
+        self.config.server_version = version.into();
+        self
+    }
+
     /// How long a confirm key stays valid. Default: one hour, the portal's auth-key interval.
     pub fn key_lifetime(mut self, lifetime: Duration) -> Self {
         self.config.key_interval = lifetime.as_secs();

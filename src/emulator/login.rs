@@ -167,7 +167,7 @@ pub(crate) fn me(
 ) -> Answer {
     let user = signed_in(state, creds)?;
     let u = &state.users[user];
-    let answer = json!({
+    let mut answer = json!({
         "id": u.id,
         "userName": u.email.split('@').next().unwrap_or_default(),
         "firstName": u.first_name,
@@ -185,6 +185,8 @@ pub(crate) fn me(
         "mobilePhone": u.phone,
         "profileUrl": format!("{}/accounts/people/filter?search={}", ctx.base_url, u.email),
     });
+    // `groups` and, for an admin while the app method is on, `tfaAppEnabled`.
+    super::directory::add_profile_fields(state, user, user, &mut answer);
     Ok(ok(ctx, req, answer))
 }
 

@@ -51,16 +51,18 @@
 //    bodies in the server's words), `creds` (credentials in, cookies out, whom a request acts
 //    for);
 // 4. the endpoints: `login`, `settings` (the policy), `authenticator` (setup, validate, codes,
-//    unlink);
+//    unlink), `directory` (people, groups, the version: what `doctor` reads);
 // 5. `routes` (the routing table and dispatch);
 // 6. `log` (the request log), `faults` (injected failures), then `server` (the HTTP loop);
 // 7. the public handle: `handle` (`Emulator`), then `builder` (`EmulatorBuilder`, starting)
-//    and `members` (`NewUser`, `UserState`, `TicketType`, the calls about members).
+//    and `members` (`NewUser`, `UserState`, `TicketType`, the calls about members), `states`
+//    (groups, deleted members, the SMS provider, the version: states for `doctor`).
 mod attempts;
 mod authenticator;
 mod builder;
 mod clock;
 mod creds;
+mod directory;
 mod faults;
 mod handle;
 mod http;
@@ -76,6 +78,7 @@ mod rules;
 mod server;
 mod settings;
 mod state;
+mod states;
 mod tickets;
 
 pub use self::builder::EmulatorBuilder;

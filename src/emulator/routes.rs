@@ -6,7 +6,7 @@
 use super::creds::Creds;
 use super::http::{wrap_problem, Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, login, settings};
+use super::{authenticator, directory, login, settings};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,9 @@ enum Route {
     Codes,
     NewCodes,
     NewApp,
+    Person,
+    Group,
+    Version,
 }
 
 /// `(template, method, route)` for every endpoint. Paths match case-insensitively, as ASP.NET
@@ -40,6 +43,9 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ("settings/tfaappcodes", "GET", Route::Codes),
     ("settings/tfaappnewcodes", "PUT", Route::NewCodes),
     ("settings/tfaappnewapp", "PUT", Route::NewApp),
+    ("people/{userid}", "GET", Route::Person),
+    ("group/{id}", "GET", Route::Group),
+    ("settings/version/build", "GET", Route::Version),
 ];
 
 /// The route template a path matches (`authentication/{code}` for any one segment after
@@ -51,10 +57,32 @@ pub(crate) fn template_of(path: &str) -> Option<&'static str> {
             return Some("authentication/{code}");
         }
     }
-    ROUTES
+    let literal = ROUTES
         .iter()
         .map(|(t, _, _)| *t)
-        .find(|t| *t == lower && !t.contains('{'))
+        .find(|t| *t == lower && !t.contains('{'));
+    literal.or_else(|| directory_template(&lower))
+}
+
+/// `people/{userid}` (one segment, `@self` being its own route) and `group/{id:guid}` (a GUID
+/// only: another segment matches no route).
+fn directory_template(lower: &str) -> Option<&'static str> {
+    let one_segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
+    match lower.split_once('/') {
+        Some(("people", rest)) if one_segment(rest) => Some("people/{userid}"),
+        Some(("group", rest)) if crate::input::is_guid(rest) => Some("group/{id}"),
+        _ => None,
+    }
+}
+
+/// The last path segment, percent-decoded (the `{userid}` or `{id}` of a directory route).
+fn last_segment(path: &str) -> String {
+    let segment = path
+        .trim_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    crate::text::decode_component(segment)
 }
 
 /// Handles one request.
@@ -87,6 +115,9 @@ pub(crate) fn handle(
         Route::Codes => authenticator::codes(state, ctx, req, creds, false),
         Route::NewCodes => authenticator::codes(state, ctx, req, creds, true),
         Route::NewApp => authenticator::new_app(state, ctx, req, creds),
+        Route::Person => directory::person(state, ctx, req, creds, &last_segment(req.path)),
+        Route::Group => directory::group(state, ctx, req, creds, &last_segment(req.path)),
+        Route::Version => directory::version(state, ctx, req),
     };
     wrap_problem(ctx, req, answer.unwrap_or_else(|refusal| refusal))
 }
@@ -109,5 +140,17 @@ mod tests {
         );
         assert_eq!(template_of("authentication/1/2"), None);
         assert_eq!(template_of("settings/nothing"), None);
+        assert_eq!(template_of("people/@self"), Some("people/@self"));
+        assert_eq!(template_of("People/abc"), Some("people/{userid}"));
+        assert_eq!(template_of("people/a/b"), None);
+        assert_eq!(
+            template_of("group/66faa6e4-f133-11ea-b126-00ffeec8b4ef"),
+            Some("group/{id}")
+        );
+        assert_eq!(template_of("group/not-a-guid"), None);
+        assert_eq!(
+            template_of("settings/version/build"),
+            Some("settings/version/build")
+        );
     }
 }

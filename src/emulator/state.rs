@@ -22,6 +22,17 @@ use crate::trusted_ip::ServerIpFault;
 /// (`127.0.0.1`), as on a portal reached by IP or by another name.
 pub(crate) const DEFAULT_TENANT_DOMAIN: &str = "portal.docspace.test";
 
+/// The server version the emulator answers unless set: the release its behaviours are read
+/// from (`v3.7.2-server`).
+pub(crate) const DEFAULT_SERVER_VERSION: &str = "3.7.2";
+
+/// A group of the portal's directory (`GET group/{id}`).
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
 /// Switches fixed when the emulator starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -50,6 +61,8 @@ pub(crate) struct Config {
     pub(crate) tenant_domain: String,
     /// Answer `GET settings/tfaapp/confirm` with a bare URL string (older servers).
     pub(crate) legacy_confirm_url: bool,
+    /// The server's version, as `GET settings/version/build` answers it (`docSpace`).
+    pub(crate) server_version: String,
 }
 
 impl Default for Config {
@@ -70,6 +83,7 @@ impl Default for Config {
             session_lifetime: 20 * 24 * 3600,
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),
             legacy_confirm_url: false,
+            server_version: DEFAULT_SERVER_VERSION.to_owned(),
         }
     }
 }
@@ -120,6 +134,9 @@ pub(crate) struct State {
     keys: Tickets,
     /// Failed-login counters by lower-case user name.
     pub(crate) login_attempts: HashMap<String, AttemptCounter>,
+    /// Groups added by name ([`Emulator::add_group`](super::Emulator::add_group)); a group a
+    /// member is in exists too.
+    pub(crate) groups: Vec<Group>,
 }
 
 impl State {
@@ -138,6 +155,7 @@ impl State {
             sessions: HashMap::new(),
             keys: Tickets::default(),
             login_attempts: HashMap::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -166,6 +184,22 @@ impl State {
             .get(token)
             .or_else(|| self.sessions.get(token))?;
         self.user_index(id)
+    }
+
+    /// The group with this id — added by name, or named by a member — and its name.
+    pub(crate) fn group(&self, id: &str) -> Option<Group> {
+        let id = id.trim();
+        if let Some(g) = self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) {
+            return Some(g.clone());
+        }
+        self.users
+            .iter()
+            .flat_map(|u| u.groups.iter())
+            .find(|g| g.eq_ignore_ascii_case(id))
+            .map(|g| Group {
+                id: g.to_ascii_lowercase(),
+                name: "Group".to_owned(),
+            })
     }
 
     /// The policy as a [`TfaType`].
