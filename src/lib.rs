@@ -113,6 +113,7 @@ mod auth;
 mod client;
 mod config;
 mod confirm;
+pub mod doctor;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
