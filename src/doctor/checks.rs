@@ -290,7 +290,14 @@ mod tests {
             method(serde_json::json!({"id": "sms", "enabled": false, "available": false})),
             method(serde_json::json!({"id": "app", "enabled": false, "available": true})),
         ];
-        let table: Vec<(&str, Vec<TfaMethod>, Option<&str>, &Caller, Vec<&str>)> = vec![
+        type Row<'a> = (
+            &'a str,
+            Vec<TfaMethod>,
+            Option<&'a str>,
+            &'a Caller,
+            Vec<&'a str>,
+        );
+        let table: Vec<Row<'_>> = vec![
             (
                 "healthy",
                 app_on(serde_json::json!([])),

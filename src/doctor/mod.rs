@@ -159,7 +159,7 @@ pub fn diagnose(client: &Client) -> Result<Report> {
         missing_groups: &missing_groups,
     };
     let mut findings = checks::run(&facts);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(Report {
         findings,
         server_version: version,

@@ -97,7 +97,8 @@ mod tests {
     #[test]
     fn whom_the_policy_applies_to() {
         let ip: Option<IpAddr> = "10.1.2.3".parse().ok();
-        let table: &[(&[&str], &[&str], Result<bool, ServerIpFault>)] = &[
+        type Row<'a> = (&'a [&'a str], &'a [&'a str], Result<bool, ServerIpFault>);
+        let table: &[Row<'_>] = &[
             (&[], &[], Ok(true)),
             (&["10.0.0.0/8"], &[], Ok(false)),
             (&["10.0.0.0/8"], &["u"], Ok(true)),
