@@ -62,19 +62,6 @@ pub fn normalize_code(code: &str) -> Result<String> {
     Ok(cleaned)
 }
 
-/// Whether `id` is a GUID as the server's JSON reader takes one for a `Guid` field: exactly
-/// 36 characters, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits in either case, nothing
-/// around it (System.Text.Json reads only the `D` format; anything else is a `400`).
-pub(crate) fn is_guid(id: &str) -> bool {
-    let groups: Vec<&str> = id.split('-').collect();
-    id.len() == 36
-        && groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

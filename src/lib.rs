@@ -100,10 +100,10 @@
 //! # How the crate is built
 //!
 //! A straight tower of small modules, each importing only from the floors below it: leaves
-//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`) → `error` →
-//! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
-//! → `client` → the handlers (`tfa`, `auth`, `people`, `link`) → `totp` → `emulator` and the
-//! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `trusted_ip`) →
+//! `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` →
+//! `config` → `client` → the handlers (`tfa`, `auth`, `people`, `link`, `doctor`) → `totp` →
+//! `emulator` and the CLI. `docs/architecture.md` in the repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

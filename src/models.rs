@@ -256,7 +256,7 @@ impl TfaPolicy {
             ("mandatory group", &self.mandatory_groups),
         ];
         for (what, list) in ids {
-            if let Some(n) = list.iter().position(|id| !crate::input::is_guid(id)) {
+            if let Some(n) = list.iter().position(|id| !crate::text::is_guid(id)) {
                 return Err(crate::error::Error::invalid_input(
                     what,
                     format!(
@@ -270,7 +270,7 @@ impl TfaPolicy {
         if self
             .id
             .as_deref()
-            .is_some_and(|id| !crate::input::is_guid(id))
+            .is_some_and(|id| !crate::text::is_guid(id))
         {
             return Err(crate::error::Error::invalid_input(
                 "caller id",

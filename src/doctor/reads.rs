@@ -8,8 +8,8 @@ use ureq::http::Method;
 use crate::answer::Shape;
 use crate::client::Client;
 use crate::error::{ErrorKind, Result};
-use crate::input::is_guid;
 use crate::request::{Credential, Request};
+use crate::text::is_guid;
 
 /// The caller as `GET people/@self` describes them (only what the checks need).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

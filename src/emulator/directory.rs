@@ -9,7 +9,7 @@ use super::creds::{signed_in, Creds};
 use super::http::{ok, Answer, Context, Incoming};
 use super::refusals::error;
 use super::state::State;
-use crate::input::is_guid;
+use crate::text::is_guid;
 
 /// `EmployeeFullDto` for the member at `user`, as `caller` may see it — the fields of
 /// `GET people/@self` ([`super::login::me`]) and [`add_profile_fields`].

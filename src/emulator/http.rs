@@ -152,7 +152,7 @@ pub(crate) fn wrap_problem(ctx: &Context<'_>, req: &Incoming<'_>, out: Outgoing)
 pub(crate) fn guid_field(body: &Value, name: &str) -> std::result::Result<String, Outgoing> {
     match field(body, name) {
         None => Ok(String::new()),
-        Some(Value::String(s)) if crate::input::is_guid(s) => Ok(s.clone()),
+        Some(Value::String(s)) if crate::text::is_guid(s) => Ok(s.clone()),
         Some(_) => Err(problem_at(
             &format!("$.{name}"),
             &format!("The JSON value could not be converted to System.Guid. Path: $.{name}"),
@@ -182,7 +182,7 @@ pub(crate) fn guid_list_field(
         .iter()
         .enumerate()
         .map(|(i, v)| match v.as_str() {
-            Some(s) if crate::input::is_guid(s) => Ok(s.to_owned()),
+            Some(s) if crate::text::is_guid(s) => Ok(s.to_owned()),
             _ => Err(problem_at(
                 &format!("$.{name}[{i}]"),
                 &format!(

@@ -70,7 +70,7 @@ fn directory_template(lower: &str) -> Option<&'static str> {
     let one_segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
     match lower.split_once('/') {
         Some(("people", rest)) if one_segment(rest) => Some("people/{userid}"),
-        Some(("group", rest)) if crate::input::is_guid(rest) => Some("group/{id}"),
+        Some(("group", rest)) if crate::text::is_guid(rest) => Some("group/{id}"),
         _ => None,
     }
 }

@@ -8,7 +8,7 @@ use super::handle::Emulator;
 use super::server::lock;
 use super::state::Group;
 use crate::error::{Error, Result};
-use crate::input::is_guid;
+use crate::text::is_guid;
 
 impl Emulator {
     /// Adds a group to the directory (`GET group/{id}` finds it; put members in it with
