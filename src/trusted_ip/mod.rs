@@ -391,6 +391,64 @@ mod tests {
         }
     }
 
+    use proptest::prelude::*;
+
+    /// Entries made of what addresses, ranges and blocks are made of, so that most are close
+    /// to valid.
+    fn entry() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[0-9a-fA-FxX.:/ -]{0,24}").expect("a valid regex")
+    }
+
+    fn request_ip() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u32>().prop_map(|n| std::net::Ipv4Addr::from(n).to_string()),
+            any::<u128>().prop_map(|n| std::net::Ipv6Addr::from(n).to_string()),
+            // Addresses near the ones the entries are made of.
+            (0u8..4, 0u8..4).prop_map(|(a, b)| format!("10.{a}.0.{b}")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        /// The classification and the server's matching agree: only an entry classified as
+        /// breaking logins can make the server throw, and one that throws for a malformed
+        /// text throws for every client.
+        #[test]
+        fn only_entries_that_break_logins_throw(entry in entry(), ip in request_ip()) {
+            let verdict = check_trusted_ip(&entry);
+            match server_matches(&ip, &entry) {
+                Err(_) => prop_assert!(
+                    matches!(verdict, TrustedIpVerdict::BreaksLogins(_)),
+                    "{:?} threw for {} but is {:?}", entry, ip, verdict
+                ),
+                Ok(_) => prop_assert!(
+                    !matches!(verdict, TrustedIpVerdict::BreaksLogins(_))
+                        || entry.contains(':'),
+                    "{:?} is {:?} but did not throw for {}", entry, verdict, ip
+                ),
+            }
+        }
+
+        /// A valid single address matches exactly itself.
+        #[test]
+        fn a_valid_address_matches_itself(ip in request_ip()) {
+            prop_assert!(check_trusted_ip(&ip).is_valid());
+            prop_assert_eq!(server_matches(&ip, &ip), Ok(true));
+        }
+
+        /// A valid IPv4 block matches exactly the addresses inside it.
+        #[test]
+        fn a_valid_ipv4_block_means_what_it_says(n in any::<u32>(), prefix in 1u8..=32, ip in any::<u32>()) {
+            let base = std::net::Ipv4Addr::from(n & (u32::MAX << (32 - u32::from(prefix))));
+            let entry = format!("{base}/{prefix}");
+            prop_assert!(check_trusted_ip(&entry).is_valid(), "{}", entry);
+            let inside = (ip ^ u32::from(base)) >> (32 - u32::from(prefix)) == 0;
+            let ip = std::net::Ipv4Addr::from(ip).to_string();
+            prop_assert_eq!(server_matches(&ip, &entry), Ok(inside), "{} in {}", ip, entry);
+        }
+    }
+
     #[test]
     fn errors_carry_the_server_texts() {
         assert_eq!(
