@@ -455,3 +455,36 @@ fn doctor_warns_an_admin_without_an_app() {
         .set_policy(&TfaPolicy::new(TfaType::App).mandatory_user(GHOST));
     assert!(codes(&p).contains(&"mandatory_user_missing"));
 }
+
+#[test]
+fn doctor_looks_up_each_id_once_and_at_most_the_limit() {
+    use docspace_tfa::doctor::MAX_LOOKUPS;
+    let p = portal();
+    let mut policy = TfaPolicy::new(TfaType::App)
+        .mandatory_user(p.member.clone())
+        .mandatory_user(p.member.to_uppercase());
+    for n in 0..MAX_LOOKUPS + 4 {
+        policy = policy.mandatory_user(format!("00000000-0000-0000-0000-{n:012}"));
+    }
+    p.emulator.set_policy(&policy);
+    let report = diagnose(&p.client).unwrap();
+    assert_eq!(
+        p.emulator.request_count("GET", "people/{userid}"),
+        MAX_LOOKUPS,
+        "the member once, then the limit"
+    );
+    let missing = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "mandatory_user_missing")
+        .count();
+    assert_eq!(missing, MAX_LOOKUPS - 1);
+    let note = report
+        .findings
+        .iter()
+        .find(|f| f.code == "members_unchecked");
+    assert!(
+        note.is_some_and(|n| n.message.contains("5 were not looked up")),
+        "{report:?}"
+    );
+}

@@ -14,7 +14,12 @@ pub(crate) struct Facts<'a> {
     pub(crate) caller: &'a Caller,
     pub(crate) missing_users: &'a [String],
     pub(crate) missing_groups: &'a [String],
+    /// Ids past the lookup limit, not looked up.
+    pub(crate) unchecked: usize,
 }
+
+/// The longest subject a finding repeats from the server (a trusted-IP entry is free text).
+const MAX_SUBJECT: usize = 200;
 
 /// The newest version known to have the `phoneNoise` defect: every release up to 3.7.2, the
 /// 3.8 branch and `develop` build the mask with the same wrong arguments (`docs/server.md`,
@@ -28,6 +33,15 @@ fn finding(
     message: String,
     advice: &str,
 ) -> Finding {
+    let subject = subject.map(|s| {
+        if s.chars().count() > MAX_SUBJECT {
+            let mut short: String = s.chars().take(MAX_SUBJECT).collect();
+            short.push('…');
+            short
+        } else {
+            s
+        }
+    });
     Finding {
         severity,
         code,
@@ -86,6 +100,19 @@ pub(crate) fn run(facts: &Facts<'_>) -> Vec<Finding> {
             Some(id.clone()),
             "the policy makes TFA mandatory for a group that no longer exists (GET group/{id} answers 404)".into(),
             "save the policy again without this id, or with the group that replaced it",
+        ));
+    }
+    if facts.unchecked > 0 {
+        out.push(finding(
+            Severity::Info,
+            "members_unchecked",
+            None,
+            format!(
+                "the policy names more than {} members or groups; {} were not looked up",
+                super::MAX_LOOKUPS,
+                facts.unchecked
+            ),
+            "nothing to do; check the rest by hand if some may have been deleted",
         ));
     }
     if let Some(app) = app.filter(|_| app_on) {
@@ -243,6 +270,7 @@ mod tests {
             caller,
             missing_users: &[],
             missing_groups: &[],
+            unchecked: 0,
         };
         run(&facts).into_iter().map(|f| f.code).collect()
     }
@@ -364,6 +392,35 @@ mod tests {
     }
 
     #[test]
+    fn long_subjects_are_cut_and_unchecked_ids_noted() {
+        let caller = Caller::default();
+        let long = format!("{}-x", "1".repeat(5000));
+        let methods = vec![method(serde_json::json!({"id": "app", "enabled": true,
+            "trustedIps": [long], "mandatoryUsers": [], "mandatoryGroups": []}))];
+        let facts = Facts {
+            methods: &methods,
+            version: Some("3.7.2"),
+            caller: &caller,
+            missing_users: &[],
+            missing_groups: &[],
+            unchecked: 7,
+        };
+        let found = run(&facts);
+        let subject = found[0].subject.as_deref().unwrap_or_default();
+        assert_eq!(subject.chars().count(), MAX_SUBJECT + 1);
+        assert!(subject.ends_with('…'));
+        let note = found
+            .iter()
+            .find(|f| f.code == "members_unchecked")
+            .unwrap();
+        assert!(
+            note.message.contains("7 were not looked up"),
+            "{}",
+            note.message
+        );
+    }
+
+    #[test]
     fn a_trusted_caller_is_told_so() {
         let caller = Caller {
             id: "me".into(),
@@ -379,6 +436,7 @@ mod tests {
             caller: &caller,
             missing_users: &[],
             missing_groups: &[],
+            unchecked: 0,
         };
         let found = run(&facts);
         assert_eq!(found.len(), 1);

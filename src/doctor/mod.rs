@@ -20,6 +20,7 @@
 //! | `caller_without_app` | warning | the caller is an owner or admin, the app method applies to them, and they have no app linked |
 //! | `tfa_off` | info | no TFA method is on |
 //! | `version_unknown` | info | the server did not say its version |
+//! | `members_unchecked` | info | the policy names more than [`MAX_LOOKUPS`] members or groups; the rest were not looked up |
 //!
 //! `docs/cli.md` (the `doctor` command) has the advice for each, `docs/server.md` the facts
 //! behind them.
@@ -82,6 +83,41 @@ pub struct Finding {
     pub advice: String,
 }
 
+/// The most members, and the most groups, [`diagnose`] looks up (one request each).
+pub const MAX_LOOKUPS: usize = 200;
+
+/// Which ids were looked up, and what was found.
+#[derive(Default)]
+struct Lookups {
+    users: Seen,
+    groups: Seen,
+    missing_users: Vec<String>,
+    missing_groups: Vec<String>,
+}
+
+/// Distinct ids, up to [`MAX_LOOKUPS`]; the ones past it are counted.
+#[derive(Default)]
+struct Seen {
+    ids: Vec<String>,
+    skipped: usize,
+}
+
+impl Seen {
+    /// `Some(id)` the first time an id comes, while there is room.
+    fn next<'a>(&mut self, id: &'a str) -> Option<&'a str> {
+        let key = id.to_ascii_lowercase();
+        if self.ids.contains(&key) {
+            return None;
+        }
+        if self.ids.len() >= MAX_LOOKUPS {
+            self.skipped += 1;
+            return None;
+        }
+        self.ids.push(key);
+        Some(id)
+    }
+}
+
 /// What [`diagnose`] found, the worst first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -137,26 +173,33 @@ pub fn diagnose(client: &Client) -> Result<Report> {
     let methods = client.tfa().methods()?;
     let version = reads::version(client);
     let caller = reads::caller(client)?;
-    let mut missing_users = Vec::new();
-    let mut missing_groups = Vec::new();
+    // Each distinct id once (ids are GUIDs: case does not matter), at most `MAX_LOOKUPS` of
+    // each kind, so that a policy with thousands of ids cannot make the check endless.
+    let mut lookups = Lookups::default();
     for method in &methods {
         for id in method.mandatory_users.iter().flatten() {
-            if !missing_users.contains(id) && !reads::person_exists(client, id)? {
-                missing_users.push(id.clone());
+            if let Some(id) = lookups.users.next(id) {
+                if !reads::person_exists(client, id)? {
+                    lookups.missing_users.push(id.to_owned());
+                }
             }
         }
         for id in method.mandatory_groups.iter().flatten() {
-            if !missing_groups.contains(id) && !reads::group_exists(client, id)? {
-                missing_groups.push(id.clone());
+            if let Some(id) = lookups.groups.next(id) {
+                if !reads::group_exists(client, id)? {
+                    lookups.missing_groups.push(id.to_owned());
+                }
             }
         }
     }
+    let unchecked = lookups.users.skipped + lookups.groups.skipped;
     let facts = checks::Facts {
         methods: &methods,
         version: version.as_deref(),
         caller: &caller,
-        missing_users: &missing_users,
-        missing_groups: &missing_groups,
+        missing_users: &lookups.missing_users,
+        missing_groups: &lookups.missing_groups,
+        unchecked,
     };
     let mut findings = checks::run(&facts);
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
