@@ -24,6 +24,28 @@
 //!
 //! `docs/cli.md` (the `doctor` command) has the advice for each, `docs/server.md` the facts
 //! behind them.
+//!
+//! Against the embedded emulator (feature `emulator`), whose policy a test may set with an
+//! entry the library itself refuses to send:
+//!
+//! ```
+//! # #[cfg(feature = "emulator")] {
+//! use docspace_tfa::doctor::{diagnose, Severity};
+//! use docspace_tfa::emulator::{Emulator, NewUser};
+//! use docspace_tfa::{TfaPolicy, TfaType};
+//!
+//! let portal = Emulator::start()?;
+//! let owner = portal.add_user(NewUser::new("owner@example.com", "pw").owner().linked())?;
+//! let client = portal.client()?.with_token(portal.issue_api_key(&owner)?);
+//! assert!(diagnose(&client)?.is_healthy());
+//!
+//! portal.set_policy(&TfaPolicy::new(TfaType::App).trusted_ip("not-an-ip"));
+//! let report = diagnose(&client)?;
+//! assert_eq!(report.findings[0].code, "trusted_ip_breaks_logins");
+//! assert_eq!(report.worst(), Some(Severity::Error));
+//! # }
+//! # Ok::<(), docspace_tfa::Error>(())
+//! ```
 
 mod checks;
 mod reads;
