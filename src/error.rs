@@ -104,6 +104,17 @@ enum Repr {
         reason: String,
     },
 
+    /// An error status the server gives because of a known defect of its own (the SMS
+    /// login's `phoneNoise` defect): the server's answer, and what it means and what to do.
+    #[error("{operation}: HTTP {status}{}: {reason}", DefectMessage(message))]
+    ServerDefect {
+        operation: String,
+        status: u16,
+        kind: ErrorKind,
+        message: Option<String>,
+        error_type: Option<String>,
+        reason: String,
+    },
     /// A local I/O operation failed.
     #[error("{what}: {source}")]
     Io {
@@ -111,6 +122,18 @@ enum Repr {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `Display` helper: `": message"` for a server's message, nothing without one.
+struct DefectMessage<'a>(&'a Option<String>);
+
+impl fmt::Display for DefectMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(m) if !m.is_empty() => write!(f, ": {m}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What an error status carried, as [`Error::status_error`] takes it. Every text is already
@@ -218,6 +241,7 @@ impl Error {
             Repr::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Repr::Io { .. } => ErrorKind::Io,
             Repr::Precondition { kind, .. } => *kind,
+            Repr::ServerDefect { kind, .. } => *kind,
         }
     }
 
@@ -226,6 +250,7 @@ impl Error {
         match &*self.0 {
             Repr::Status(s) => Some(s.status),
             Repr::Redirect { status, .. } => Some(*status),
+            Repr::ServerDefect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -240,7 +265,8 @@ impl Error {
             | Repr::Redirect { operation, .. }
             | Repr::Decode { operation, .. }
             | Repr::ResponseTooLarge { operation, .. }
-            | Repr::Precondition { operation, .. } => Some(operation),
+            | Repr::Precondition { operation, .. }
+            | Repr::ServerDefect { operation, .. } => Some(operation),
             Repr::Status(s) => Some(&s.operation),
             Repr::InvalidInput { .. } | Repr::Io { .. } => None,
         }
@@ -254,6 +280,7 @@ impl Error {
     pub fn server_message(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Status(s) => s.message.as_deref(),
+            Repr::ServerDefect { message, .. } => message.as_deref(),
             _ => None,
         }
     }
@@ -264,6 +291,7 @@ impl Error {
     pub fn error_type(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Status(s) => s.error_type.as_deref(),
+            Repr::ServerDefect { error_type, .. } => error_type.as_deref(),
             _ => None,
         }
     }
@@ -308,6 +336,14 @@ impl Error {
     /// Whether the server rejected the TFA code ([`ErrorKind::InvalidCode`]).
     pub fn is_invalid_code(&self) -> bool {
         self.kind() == ErrorKind::InvalidCode
+    }
+
+    /// Whether the failure is the server's known defect rather than the caller's mistake: a
+    /// login with an SMS code to a number of 10 or more digits, which every released server
+    /// answers `401` even for the right code (its `phoneNoise` defect; see
+    /// [`SmsSent`](crate::SmsSent)). The message says what to do instead.
+    pub fn is_server_defect(&self) -> bool {
+        matches!(&*self.0, Repr::ServerDefect { .. })
     }
 
     /// Whether too many attempts were made ([`ErrorKind::RateLimited`]).
@@ -392,6 +428,22 @@ impl Error {
             reason,
             snippet,
         })
+    }
+
+    /// `cause` (an error status), explained as the server's known defect: `reason` says what
+    /// it means and the ways out. Anything but an error status is returned unchanged.
+    pub(crate) fn server_defect(cause: Error, reason: impl Into<String>) -> Self {
+        match *cause.0 {
+            Repr::Status(s) => Error::new(Repr::ServerDefect {
+                operation: s.operation,
+                status: s.status,
+                kind: s.kind,
+                message: s.message,
+                error_type: s.error_type,
+                reason: reason.into(),
+            }),
+            other => Error::new(other),
+        }
     }
 
     /// An error status; its texts already bounded and redacted.

@@ -100,10 +100,11 @@
 //! # How the crate is built
 //!
 //! A straight tower of small modules, each importing only from the floors below it: leaves
-//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `trusted_ip`) →
-//! `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` →
-//! `config` → `client` → the handlers (`tfa`, `auth`, `people`, `link`, `doctor`) → `totp` →
-//! `emulator` and the CLI. `docs/architecture.md` in the repository maps each room and what it owns.
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`,
+//! `trusted_ip`) → `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`,
+//! `tls`, `proxy` → `config` → `client` → the handlers (`tfa`, `auth`, `people`, `link`,
+//! `doctor`) → `totp` → `emulator` and the CLI. `docs/architecture.md` in the repository maps
+//! each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -125,6 +126,7 @@ mod link;
 mod messages;
 mod models;
 mod people;
+mod phone;
 #[cfg(test)]
 mod properties;
 mod proxy;
@@ -155,11 +157,11 @@ pub use tls::TlsRoots;
 pub mod fuzzing;
 pub use confirm::ConfirmTicket;
 pub use error::{Error, ErrorKind, Result};
-pub use input::{normalize_code, MAX_CODE_LEN};
+pub use input::{normalize_code, normalize_phone, MAX_CODE_LEN};
 pub use messages::ServerMessage;
 pub use models::{
-    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy,
-    TfaType, Validation,
+    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, SmsSent, TfaMethod, TfaMethodId,
+    TfaPolicy, TfaType, Validation,
 };
 pub use people::People;
 pub use retry::RetryPolicy;

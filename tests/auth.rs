@@ -198,29 +198,27 @@ fn login_code_required_carries_a_tfa_auth_ticket() {
 }
 
 #[test]
-fn login_sms_required_carries_url_and_masked_phone() {
-    let phone_url = format!("{PORTAL}/confirm/PhoneAuth?type=PhoneAuth&uid={USER_ID}");
+fn login_sms_code_sent_carries_masked_phone_and_expiry() {
+    // `AuthenticationController.cs:246-254`: phone activated, a code sent; the PhoneAuth URL
+    // is of no use to a client (no endpoint takes that role).
+    let phone_url =
+        format!("{PORTAL}/confirm/PhoneAuth?type=PhoneAuth&key={CONFIRM_KEY}&encemail=0a1b2c");
     let outcome = login()
         .ok(json!({
             "expires": EXPIRES,
             "sms": true,
-            "phoneNoise": "+7 *** *** **12",
+            "phoneNoise": "+1234*6789",
             "tfa": false,
             "confirmUrl": phone_url,
         }))
         .run(anonymous_client, |c| c.auth().login(USER_NAME, PASSWORD))
         .unwrap();
-    let LoginOutcome::SmsRequired {
-        confirm_url,
-        phone_noise,
-        expires,
-    } = outcome
-    else {
-        panic!("expected SmsRequired, got {outcome:?}");
+    let LoginOutcome::SmsCodeSent(sent) = outcome else {
+        panic!("expected SmsCodeSent, got {outcome:?}");
     };
-    assert_eq!(confirm_url, phone_url);
-    assert_eq!(phone_noise.as_deref(), Some("+7 *** *** **12"));
-    assert_eq!(expires.as_deref(), Some(EXPIRES));
+    assert_eq!(sent.phone_noise.as_deref(), Some("+1234*6789"));
+    assert_eq!(sent.expires.as_deref(), Some(EXPIRES));
+    assert!(!sent.server_mask_failed && !sent.hits_server_defect());
 }
 
 #[test]

@@ -219,7 +219,7 @@ fn login_outcomes_validation_and_session_hide_their_secrets() {
             }
             LoginOutcome::TfaActivationRequired { .. } => "activation",
             LoginOutcome::TfaCodeRequired { .. } => "code",
-            LoginOutcome::SmsRequired { .. } => "sms",
+            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => "sms",
             _ => "other",
         });
         assert_debug_clean(&format!("LoginOutcome ({user})"), &outcome);

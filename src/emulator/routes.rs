@@ -6,13 +6,15 @@
 use super::creds::Creds;
 use super::http::{wrap_problem, Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, directory, login, settings};
+use super::{authenticator, directory, login, settings, sms};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     Login,
     LoginWithCode,
+    SetPhone,
+    SendSms,
     Me,
     Methods,
     SetPolicy,
@@ -33,6 +35,8 @@ enum Route {
 const ROUTES: &[(&str, &str, Route)] = &[
     ("authentication", "POST", Route::Login),
     ("authentication/{code}", "POST", Route::LoginWithCode),
+    ("authentication/setphone", "POST", Route::SetPhone),
+    ("authentication/sendsms", "POST", Route::SendSms),
     ("people/@self", "GET", Route::Me),
     ("settings/tfaapp", "GET", Route::Methods),
     ("settings/tfaapp", "PUT", Route::SetPolicy),
@@ -52,16 +56,19 @@ const ROUTES: &[(&str, &str, Route)] = &[
 /// `authentication/`), or `None`.
 pub(crate) fn template_of(path: &str) -> Option<&'static str> {
     let lower = path.trim_matches('/').to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("authentication/") {
-        if !rest.is_empty() && !rest.contains('/') {
-            return Some("authentication/{code}");
-        }
-    }
-    let literal = ROUTES
+    // Named routes first: the server's `{code}` route has `Order = 1`, so `setphone` and
+    // `sendsms` are never taken for a code (`AuthenticationController.cs:113`).
+    if let Some(t) = ROUTES
         .iter()
         .map(|(t, _, _)| *t)
-        .find(|t| *t == lower && !t.contains('{'));
-    literal.or_else(|| directory_template(&lower))
+        .find(|t| *t == lower && !t.contains('{'))
+    {
+        return Some(t);
+    }
+    match lower.strip_prefix("authentication/") {
+        Some(rest) if !rest.is_empty() && !rest.contains('/') => Some("authentication/{code}"),
+        _ => directory_template(&lower),
+    }
 }
 
 /// `people/{userid}` (one segment, `@self` being its own route) and `group/{id:guid}` (a GUID
@@ -105,6 +112,8 @@ pub(crate) fn handle(
     let answer = match route {
         Route::Login => login::login(state, ctx, req),
         Route::LoginWithCode => login::login_with_code(state, ctx, req),
+        Route::SetPhone => sms::set_phone(state, ctx, req, creds),
+        Route::SendSms => sms::send_sms(state, ctx, req),
         Route::Me => login::me(state, ctx, req, creds),
         Route::Methods => settings::methods(state, ctx, req, creds),
         Route::SetPolicy => settings::set_policy(state, ctx, req, creds, false),
@@ -139,6 +148,14 @@ mod tests {
             Some("authentication/{code}")
         );
         assert_eq!(template_of("authentication/1/2"), None);
+        assert_eq!(
+            template_of("Authentication/SetPhone"),
+            Some("authentication/setphone")
+        );
+        assert_eq!(
+            template_of("authentication/sendsms"),
+            Some("authentication/sendsms")
+        );
         assert_eq!(template_of("settings/nothing"), None);
         assert_eq!(template_of("people/@self"), Some("people/@self"));
         assert_eq!(template_of("People/abc"), Some("people/{userid}"));

@@ -12,6 +12,7 @@ use super::attempts::AttemptCounter;
 use super::clock::Clock;
 use super::policy::{MethodSettings, PolicyLists};
 use super::random::{random_hex, random_token};
+use super::smscodes::SmsCodes;
 use super::tickets::{confirm_url, KeyCheck, Tickets};
 use crate::error::Result;
 use crate::models::TfaType;
@@ -63,6 +64,9 @@ pub(crate) struct Config {
     pub(crate) legacy_confirm_url: bool,
     /// The server's version, as `GET settings/version/build` answers it (`docSpace`).
     pub(crate) server_version: String,
+    /// The server's `phoneNoise` defect: masking a number of 10 or more digits throws
+    /// (`SmsSender.cs:95`), as on every released server.
+    pub(crate) phone_noise_defect: bool,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),
             legacy_confirm_url: false,
             server_version: DEFAULT_SERVER_VERSION.to_owned(),
+            phone_noise_defect: true,
         }
     }
 }
@@ -99,6 +104,8 @@ pub(crate) struct User {
     pub(crate) is_admin: bool,
     pub(crate) groups: Vec<String>,
     pub(crate) phone: Option<String>,
+    /// Whether the phone is activated (`MobilePhoneActivationStatus`): a code was checked.
+    pub(crate) phone_activated: bool,
     /// Whether the account is disabled (its login is refused).
     pub(crate) disabled: bool,
     /// Whether an authenticator app is linked.
@@ -137,6 +144,8 @@ pub(crate) struct State {
     /// Groups added by name ([`Emulator::add_group`](super::Emulator::add_group)); a group a
     /// member is in exists too.
     pub(crate) groups: Vec<Group>,
+    /// SMS codes, their check counters, and the outbox.
+    pub(crate) sms_codes: SmsCodes,
 }
 
 impl State {
@@ -156,6 +165,7 @@ impl State {
             keys: Tickets::default(),
             login_attempts: HashMap::new(),
             groups: Vec::new(),
+            sms_codes: SmsCodes::default(),
         }
     }
 

@@ -126,6 +126,16 @@ pub enum Command {
         /// Read the password from the first line of stdin
         #[arg(long)]
         password_stdin: bool,
+        /// With --code for an SMS login: the phone number the code went to, so that the
+        /// server's failure for numbers of 10 or more digits is explained, not reported as a
+        /// wrong code
+        #[arg(long, value_name = "NUMBER", requires = "code")]
+        phone: Option<String>,
+    },
+    /// The SMS factor: set the phone of an SMS login (`phone`), or resend the code (`send`)
+    Sms {
+        #[command(subcommand)]
+        action: SmsAction,
     },
     /// Show the caller's confirm data: URL and key of a ticket (GET settings/tfaapp/confirm)
     Confirm,
@@ -184,8 +194,8 @@ pub enum Command {
     Doctor,
     /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
     ///
-    /// Prints one JSON line, {"url", "users": [{"email", "password", "apiKey", "id", "linked",
-    /// "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
+    /// Prints one JSON line, {"url", "smsOutbox", "users": [{"email", "password", "apiKey",
+    /// "id", "linked", "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
     /// test runner that dies takes the emulator with it; --ignore-stdin to serve on).
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
@@ -221,6 +231,30 @@ pub enum SettingsAction {
         /// Answer the caller's confirm URL instead of whether a method was switched on
         #[arg(long)]
         with_link: bool,
+    },
+}
+
+/// `sms phone` and `sms send`.
+#[derive(Subcommand)]
+pub enum SmsAction {
+    /// Set the phone number with the ticket of an `sms_phone_required` login; the server
+    /// sends the first code (POST authentication/setphone)
+    Phone {
+        /// The number, such as "+1 (234) 567-8901" (only its digits are sent)
+        #[arg(long, value_name = "NUMBER")]
+        phone: String,
+        #[command(flatten)]
+        ticket: TicketArgs,
+    },
+    /// Send a new code to the user's phone (POST authentication/sendsms); the password as for
+    /// login
+    Send {
+        /// The user's e-mail
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 

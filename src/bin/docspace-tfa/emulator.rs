@@ -32,6 +32,11 @@ pub struct EmulatorArgs {
     /// on a portal without one; --policy sms implies it)
     #[arg(long)]
     pub sms_available: bool,
+    /// Serve SMS as a server with the phoneNoise defect fixed (default: the defect of every
+    /// released server: numbers of 10 or more digits get a 400 after the SMS was sent, and a
+    /// 401 for the right code)
+    #[arg(long)]
+    pub fixed_phone_noise: bool,
     /// Accept a bearer token alone on setup and validate, as the documentation page assumes
     #[arg(long)]
     pub lenient_bearer: bool,
@@ -127,7 +132,8 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         .attempt_limit(args.attempt_limit)
         .code_window(args.code_window)
         .app_method_enabled(matches!(args.policy, PolicyArg::App))
-        .sms_available(args.sms_available);
+        .sms_available(args.sms_available)
+        .phone_noise_defect(!args.fixed_phone_noise);
     if let Some(domain) = args.tenant_domain {
         builder = builder.tenant_domain(domain);
     }
@@ -150,7 +156,10 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     }
     let users = seed(&portal)?;
     // One line, whatever `--json` says: the contract for the parent process.
-    println!("{}", json!({"url": portal.base_url(), "users": users}));
+    println!(
+        "{}",
+        json!({"url": portal.base_url(), "users": users, "smsOutbox": portal.sms_outbox_url()})
+    );
     if args.ignore_stdin {
         loop {
             std::thread::park();
