@@ -488,3 +488,41 @@ fn doctor_looks_up_each_id_once_and_at_most_the_limit() {
         "{report:?}"
     );
 }
+
+#[test]
+fn an_sms_policy_whose_provider_is_gone_breaks_logins_as_on_the_server() {
+    let p = portal();
+    p.emulator
+        .add_user(NewUser::new("phone@example.com", PASSWORD).phone("+123456789"))
+        .unwrap();
+    p.emulator.set_policy(&TfaPolicy::new(TfaType::Sms));
+    p.emulator.set_sms_provider(false);
+    // The settings list: neither enabled nor available, the saved lists still there.
+    let sms = p.client.tfa().methods().unwrap().remove(0);
+    assert_eq!((sms.enabled, sms.available), (false, false));
+    assert_eq!(sms.trusted_ips, Some(vec![]));
+    // Logins still take the SMS branch: phone activation for a member without a phone, and a
+    // failed send for one with a phone.
+    let (status, answer) = login(&p, "member@example.com");
+    assert_eq!(
+        (status, &answer["response"]["sms"]),
+        (200, &Value::Bool(true))
+    );
+    let (status, answer) = login(&p, "phone@example.com");
+    assert_eq!(status, 500);
+    assert_eq!(answer["error"]["type"], "System.MethodAccessException");
+    // Switching SMS on again is refused.
+    let key = p.emulator.issue_api_key(&p.admin).unwrap();
+    let (status, answer) = raw(
+        &p.emulator,
+        "PUT",
+        "settings/tfaapp",
+        Some(key.expose()),
+        r#"{"type":"Sms"}"#,
+    );
+    assert_eq!(status, 403);
+    assert_eq!(answer["error"]["type"], "System.InvalidOperationException");
+    // With the provider back, the code goes out.
+    p.emulator.set_sms_provider(true);
+    assert_eq!(login(&p, "phone@example.com").0, 200);
+}

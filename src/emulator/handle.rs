@@ -81,6 +81,7 @@ impl Emulator {
             }
             TfaType::Sms => {
                 state.config.sms_available = true;
+                state.config.sms_provider = true;
                 state.sms.save(lists);
                 state.app.switch_off();
             }

@@ -13,7 +13,9 @@ use super::http::{
     Incoming, Outgoing,
 };
 use super::policy::{MethodSettings, PolicyLists};
-use super::refusals::{access_denied, internal, ip_fault, not_available, null_reference, refusal};
+use super::refusals::{
+    access_denied, error, internal, ip_fault, not_available, null_reference, refusal, Exception,
+};
 use super::state::State;
 use super::tickets::{phone_confirm_url, PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
 use crate::error::Result;
@@ -45,7 +47,13 @@ pub(crate) fn methods(
         e
     };
     let list = json!([
-        entry("sms", "By SMS", &state.sms, state.config.sms_available),
+        // `TfaappController.cs:70-111`: both SMS flags need a provider.
+        entry(
+            "sms",
+            "By SMS",
+            &state.sms,
+            state.config.sms_available && state.config.sms_provider
+        ),
         entry(
             "app",
             "By authenticator app",
@@ -119,6 +127,14 @@ pub(crate) fn set_policy(
         TfaType::Sms => {
             if !state.config.sms_available {
                 return Err(refusal(state, ServerMessage::SmsNotAvailable));
+            }
+            if !state.config.sms_provider {
+                // `TfaappController.cs:215-218`: `new InvalidOperationException()`.
+                return Err(error(
+                    403,
+                    "Operation is not valid due to the current state of the object.",
+                    Some(Exception::InvalidOperation),
+                ));
             }
             state.sms.save(lists);
             state.app.switch_off();

@@ -113,7 +113,8 @@ fn put_code(
     if let Some(fault) = state.trusted_ip_fault(user, ip) {
         return Err(ip_fault(fault));
     }
-    if !state.sms_applies(user, ip) {
+    // SM:100-103: SMS not applying, or no provider (SS:47-50).
+    if !state.sms_applies(user, ip) || !state.config.sms_provider {
         let at = "ASC.Web.Core.Sms.SmsManager.PutAuthCodeAsync(UserInfo user, Boolean again)";
         let exception = ("System.MethodAccessException", -2_146_233_072);
         return Err(server_error(500, METHOD_ACCESS, Some(exception), at));

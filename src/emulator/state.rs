@@ -54,6 +54,13 @@ pub(crate) struct Config {
     /// Whether the plan offers the methods (`available` in `GET settings/tfaapp`).
     pub(crate) app_available: bool,
     pub(crate) sms_available: bool,
+    /// Whether the SMS provider is still configured; `false` only after
+    /// [`Emulator::set_sms_provider`](super::Emulator::set_sms_provider)`(false)`: the SMS
+    /// setting stays as saved and logins still take the SMS branch (the server's
+    /// `TfaEnabledForUserAsync` and `IsVisibleAndAvailableSettingsAsync` ignore the provider),
+    /// but `GET settings/tfaapp` says SMS is neither enabled nor available, switching SMS on is
+    /// refused, and sending a code fails (`docs/server.md`, "What `doctor` reads").
+    pub(crate) sms_provider: bool,
     /// How far a code may be from the clock, in 30-second steps each way (10 = ±5 minutes).
     pub(crate) window_steps: u64,
     /// Lifetime of a login session, in seconds (the `expires` of a login).
@@ -83,6 +90,7 @@ impl Default for Config {
             // A portal without an SMS provider, the common case (a self-hosted install's
             // default): `GET tfaapp` says `available: false` for SMS.
             sms_available: false,
+            sms_provider: true,
             window_steps: 10,
             session_lifetime: 20 * 24 * 3600,
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),

@@ -90,12 +90,16 @@ impl Emulator {
     }
 
     /// Configures or removes the portal's SMS provider, leaving the saved policy alone. With
-    /// the SMS policy on and the provider removed, `GET settings/tfaapp` lists SMS with
-    /// `enabled: false, available: false` and its saved lists, as the server does
-    /// (`TfaappController.cs:70-111`: both flags need a provider), while the setting itself
-    /// stays on.
+    /// the SMS policy on and the provider removed, as on the server: `GET settings/tfaapp`
+    /// lists SMS with `enabled: false, available: false` and its saved lists
+    /// (`TfaappController.cs:70-111`: both flags need a provider), while the setting stays on
+    /// and logins still take the SMS branch (its checks ignore the provider,
+    /// `AuthenticationController.cs:235`, `TfaSettingsBase.cs:64-100`); a member without an
+    /// activated phone is sent to phone activation, and every code send — the login's,
+    /// `setphone`'s, `sendsms` — fails with `500` `MethodAccessException`
+    /// (`SmsManager.cs:100-103`); switching SMS on is refused (`403`, `TfaappController.cs:215-218`).
     pub fn set_sms_provider(&self, configured: bool) {
-        lock(&self.shared.state).config.sms_available = configured;
+        lock(&self.shared.state).config.sms_provider = configured;
     }
 
     /// The version `GET settings/version/build` answers (`docSpace`); default `3.7.2`.
