@@ -164,3 +164,76 @@ fn settings_set_refuses_what_the_portal_would_choke_on() {
         ["c5cc67d1-c3e8-43c0-a3ad-3928ae3e5b5e"]
     );
 }
+
+/// `docspace-tfa emulator` started in a state `doctor` reports; `doctor --json`'s codes.
+fn doctor_codes_on_emulator(args: &[&str]) -> (i32, Vec<String>) {
+    let (mut child, info) = cli_support::spawn_emulator(args);
+    let url = info["url"].as_str().expect("url").to_owned();
+    let owner = info["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["role"] == "owner"))
+        .expect("an owner");
+    let token = owner["apiKey"].as_str().expect("apiKey").to_owned();
+    let r = run(
+        &["doctor", "--json"],
+        &[
+            ("DOCSPACE_URL", url.as_str()),
+            ("DOCSPACE_TOKEN", token.as_str()),
+        ],
+        None,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let codes = r
+        .json()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["code"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (r.code, codes)
+}
+
+#[test]
+fn the_emulator_process_starts_in_the_states_doctor_reports() {
+    let table: &[(&[&str], &str)] = &[
+        (&["--trusted-ip", "not-an-ip"], "trusted_ip_breaks_logins"),
+        (
+            &["--policy", "sms", "--trusted-ip", "0.0.0.0/0"],
+            "trusted_ip_misleading",
+        ),
+        (
+            &["--policy", "sms", "--no-sms-provider"],
+            "sms_without_provider",
+        ),
+        (
+            &["--policy", "sms", "--server-version", "3.9.1"],
+            "sms_phone_noise_unverified",
+        ),
+        (&["--policy", "none"], "tfa_off"),
+    ];
+    for (args, code) in table {
+        let (exit, codes) = doctor_codes_on_emulator(args);
+        assert!(codes.iter().any(|c| c == code), "{args:?}: {codes:?}");
+        assert_eq!(
+            exit,
+            i32::from(code.starts_with("trusted") || code.starts_with("sms_without")),
+            "{args:?}: {codes:?}"
+        );
+    }
+    for (args, needs) in [
+        (
+            &["--policy", "none", "--trusted-ip", "10.0.0.1"][..],
+            "--policy app",
+        ),
+        (&["--no-sms-provider"][..], "--policy sms"),
+    ] {
+        let mut all = vec!["--json", "emulator"];
+        all.extend_from_slice(args);
+        let e = run(&all, &[], None).error(2, "usage", None);
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains(needs)),
+            "{e}"
+        );
+    }
+}
