@@ -102,9 +102,9 @@
 //! A straight tower of small modules, each importing only from the floors below it: leaves
 //! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`,
 //! `trusted_ip`) → `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`,
-//! `tls`, `proxy` → `config` → `client` → the handlers (`tfa`, `auth`, `people`, `link`,
-//! `doctor`) → `totp` → `emulator` and the CLI. `docs/architecture.md` in the repository maps
-//! each room and what it owns.
+//! `tls`, `proxy` → `config` → `client` → the handlers (`tfa`, `auth`, `session`, `people`,
+//! `link`, `doctor`) → `totp` → `emulator` and the CLI. `docs/architecture.md` in the
+//! repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -135,6 +135,7 @@ mod request;
 mod resolver;
 mod retry;
 mod secret;
+mod session;
 mod text;
 mod tfa;
 mod tls;
@@ -166,6 +167,7 @@ pub use models::{
 pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use session::{ConfirmCheck, ConfirmResult, LoggedOut};
 pub use tfa::Tfa;
 pub use trusted_ip::{check_trusted_ip, TrustedIpVerdict};
 

@@ -45,7 +45,8 @@ mod sms;
 /// see [`Client::auth`].
 #[derive(Debug, Clone, Copy)]
 pub struct Authentication<'c> {
-    client: &'c Client,
+    /// Read by the session's endpoints in `src/session.rs`.
+    pub(crate) client: &'c Client,
 }
 
 /// What `POST authentication` answered. Match on it: only

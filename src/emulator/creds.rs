@@ -23,7 +23,12 @@ pub(crate) struct Creds {
     pub(crate) token: Option<String>,
     pub(crate) has_authorization: bool,
     pub(crate) has_auth_cookie: bool,
+    /// The `asc_auth_key` cookie alone: the one session `POST authentication/logout` ends.
+    pub(crate) auth_cookie: Option<String>,
     pub(crate) confirm: Option<ConfirmSeen>,
+    /// Every `asc_confirm_key_<type>` cookie as `(type, key)`: `POST authentication/confirm`
+    /// reads the one of the body's type when the body has no key.
+    pub(crate) confirm_cookies: Vec<(String, String)>,
 }
 
 /// A `Confirm` header as received.
@@ -46,7 +51,16 @@ impl fmt::Debug for Creds {
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("has_authorization", &self.has_authorization)
             .field("has_auth_cookie", &self.has_auth_cookie)
+            .field("auth_cookie", &self.auth_cookie.as_ref().map(|_| "***"))
             .field("confirm", &self.confirm)
+            .field(
+                "confirm_cookies",
+                &self
+                    .confirm_cookies
+                    .iter()
+                    .map(|(t, _)| (t.as_str(), "***"))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -133,11 +147,23 @@ impl Creds {
                 confirm_type,
             }
         });
+        let confirm_cookies = cookies
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(n, v)| {
+                let prefix = n.get(..CONFIRM_COOKIE_PREFIX.len())?;
+                prefix
+                    .eq_ignore_ascii_case(CONFIRM_COOKIE_PREFIX)
+                    .then(|| (n[CONFIRM_COOKIE_PREFIX.len()..].to_owned(), v.clone()))
+            })
+            .collect();
         Creds {
             has_authorization: authorization.is_some(),
             has_auth_cookie: auth_cookie.is_some(),
-            token: bearer.filter(|t| !t.is_empty()).or(auth_cookie),
+            token: bearer.filter(|t| !t.is_empty()).or(auth_cookie.clone()),
+            auth_cookie,
             confirm,
+            confirm_cookies,
         }
     }
 }
@@ -168,9 +194,11 @@ pub(crate) fn credentials_user(
         .entry(user_name.trim().to_ascii_lowercase())
         .or_default();
     if !counter.try_count(limit, now) {
+        // `ErrorTooManyLoginAttempts` (Resource.resx:867), without a final full stop, as
+        // ONLYOFFICE's live API tests assert it.
         return Err(error(
             403,
-            "Too many login attempts. Please try again later.",
+            "Too many login attempts. Please try again later",
             None,
         ));
     }

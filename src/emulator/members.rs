@@ -317,7 +317,8 @@ impl Emulator {
     }
 
     /// Opens a session for a member, as a completed login would, and returns its token.
-    /// Sessions end when a TFA method is switched on.
+    /// Sessions end when a TFA method is switched on, or at a logout that names them in the
+    /// `asc_auth_key` cookie.
     ///
     /// # Errors
     ///

@@ -56,7 +56,8 @@
 //    for);
 // 4. the endpoints: `sms` (the SMS branch of the login and of the code login, setphone,
 //    sendsms, the outbox route), `login`, `settings` (the policy), `authenticator` (setup,
-//    validate, codes, unlink), `directory` (people, groups, the version: what `doctor` reads);
+//    validate, codes, unlink), `session` (signed in?, logout, confirm-link checks), `directory`
+//    (people, groups, the version: what `doctor` reads);
 // 5. `routes` (the routing table and dispatch);
 // 6. `log` (the request log), `faults` (injected failures), then `server` (the HTTP loop);
 // 7. the public handle: `handle` (`Emulator`), then `builder` (`EmulatorBuilder`, starting)
@@ -81,6 +82,7 @@ mod refusals;
 mod routes;
 mod rules;
 mod server;
+mod session;
 mod settings;
 mod sms;
 mod smscodes;

@@ -6,7 +6,7 @@
 use super::creds::Creds;
 use super::http::{wrap_problem, Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, directory, login, settings, sms};
+use super::{authenticator, directory, login, session, settings, sms};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,9 @@ enum Route {
     Codes,
     NewCodes,
     NewApp,
+    IsAuthenticated,
+    Logout,
+    CheckConfirm,
     Person,
     Group,
     Version,
@@ -47,23 +50,27 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ("settings/tfaappcodes", "GET", Route::Codes),
     ("settings/tfaappnewcodes", "PUT", Route::NewCodes),
     ("settings/tfaappnewapp", "PUT", Route::NewApp),
+    ("authentication", "GET", Route::IsAuthenticated),
+    ("authentication/logout", "POST", Route::Logout),
+    ("authentication/confirm", "POST", Route::CheckConfirm),
     ("people/{userid}", "GET", Route::Person),
     ("group/{id}", "GET", Route::Group),
     ("settings/version/build", "GET", Route::Version),
 ];
 
-/// The route template a path matches (`authentication/{code}` for any one segment after
-/// `authentication/`), or `None`.
+/// The route template a path matches, or `None`: a literal route first (ASP.NET prefers a
+/// literal segment to a parameter, so `authentication/logout` is never a code), else
+/// `authentication/{code}` for any other one segment after `authentication/`.
 pub(crate) fn template_of(path: &str) -> Option<&'static str> {
     let lower = path.trim_matches('/').to_ascii_lowercase();
     // Named routes first: the server's `{code}` route has `Order = 1`, so `setphone` and
     // `sendsms` are never taken for a code (`AuthenticationController.cs:113`).
-    if let Some(t) = ROUTES
+    let literal = ROUTES
         .iter()
         .map(|(t, _, _)| *t)
-        .find(|t| *t == lower && !t.contains('{'))
-    {
-        return Some(t);
+        .find(|t| *t == lower && !t.contains('{'));
+    if literal.is_some() {
+        return literal;
     }
     match lower.strip_prefix("authentication/") {
         Some(rest) if !rest.is_empty() && !rest.contains('/') => Some("authentication/{code}"),
@@ -109,6 +116,7 @@ pub(crate) fn handle(
     else {
         return Outgoing::empty(405);
     };
+    let stale_cookie = session::cookie_is_stale(state, creds);
     let answer = match route {
         Route::Login => login::login(state, ctx, req),
         Route::LoginWithCode => login::login_with_code(state, ctx, req),
@@ -124,11 +132,15 @@ pub(crate) fn handle(
         Route::Codes => authenticator::codes(state, ctx, req, creds, false),
         Route::NewCodes => authenticator::codes(state, ctx, req, creds, true),
         Route::NewApp => authenticator::new_app(state, ctx, req, creds),
+        Route::IsAuthenticated => session::is_authenticated(state, ctx, req, creds),
+        Route::Logout => session::logout(state, ctx, req, creds),
+        Route::CheckConfirm => session::check_confirm(state, ctx, req, creds),
         Route::Person => directory::person(state, ctx, req, creds, &last_segment(req.path)),
         Route::Group => directory::group(state, ctx, req, creds, &last_segment(req.path)),
         Route::Version => directory::version(state, ctx, req),
     };
-    wrap_problem(ctx, req, answer.unwrap_or_else(|refusal| refusal))
+    let out = wrap_problem(ctx, req, answer.unwrap_or_else(|refusal| refusal));
+    session::clear_stale_cookie(stale_cookie, out)
 }
 
 #[cfg(test)]
@@ -156,6 +168,15 @@ mod tests {
             template_of("authentication/sendsms"),
             Some("authentication/sendsms")
         );
+        for (path, template) in [
+            ("authentication/logout", "authentication/logout"),
+            ("Authentication/Logout/", "authentication/logout"),
+            ("authentication/confirm", "authentication/confirm"),
+            ("authentication", "authentication"),
+            ("authentication/logouts", "authentication/{code}"),
+        ] {
+            assert_eq!(template_of(path), Some(template), "{path}");
+        }
         assert_eq!(template_of("settings/nothing"), None);
         assert_eq!(template_of("people/@self"), Some("people/@self"));
         assert_eq!(template_of("People/abc"), Some("people/{userid}"));

@@ -183,6 +183,35 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Whether the token is signed in (GET authentication): {"authenticated": bool}
+    ///
+    /// Exit 0 when signed in, 4 when not (no token, or a token that was logged out or has
+    /// expired: the portal answers false, not an error).
+    Status,
+    /// End the token's session (POST authentication/logout, the token as the asc_auth_key
+    /// cookie), then check that it ended: {"loggedOut": true}
+    ///
+    /// An API key (sk-…) is no session: refused before sending (exit 2).
+    Logout,
+    /// Check a confirm link without using it (POST authentication/confirm): {"result":
+    /// "ok"|"invalid"|"expired"|…}
+    ///
+    /// Exit 0 when the link is valid, 4 otherwise. No token is needed.
+    CheckLink {
+        /// The confirm link (or its query), such as
+        /// https://portal/confirm/TfaAuth?type=TfaAuth&uid=…
+        #[arg(value_name = "URL")]
+        link: String,
+        /// The link's key, when the URL has none (a TFA link's key comes in the
+        /// asc_confirm_key_<type> cookie)
+        #[arg(
+            long,
+            value_name = "KEY",
+            env = "DOCSPACE_CONFIRM_KEY",
+            hide_env_values = true
+        )]
+        confirm_key: Option<String>,
+    },
     /// Check the portal's TFA configuration for what it accepts silently and breaks later
     /// (reads only)
     ///

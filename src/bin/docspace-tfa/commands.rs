@@ -8,6 +8,7 @@ mod codes;
 mod doctor;
 mod login;
 mod policy;
+mod session;
 pub mod setup;
 mod sms;
 
@@ -120,6 +121,11 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                 check_guid("--user", id)?;
             }
             codes::unlink(out, &client(&global, true)?, user.as_deref())
+        }
+        Command::Status => session::status(out, &client(&global, false)?),
+        Command::Logout => session::logout(out, &client(&global, true)?),
+        Command::CheckLink { link, confirm_key } => {
+            session::check_link(out, &client(&global, false)?, &link, confirm_key.as_deref())
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),

@@ -7,6 +7,9 @@ use serde_json::{json, Value};
 
 use crate::terminal::clean;
 
+/// The `kind` of [`Failure::reported`]: its result is on stdout already.
+const REPORTED: &str = "reported";
+
 /// A failure of a command, ready to print: the JSON `kind` (the library's
 /// [`ErrorKind::as_str`], or `usage` for a command-line mistake), the HTTP status, a message
 /// that holds no secret, and the exit code.
@@ -26,6 +29,17 @@ impl Failure {
             status: None,
             message: message.into(),
             exit: 2,
+        }
+    }
+
+    /// A result already printed (stdout) whose answer is "no" (exit `exit`): `status` when
+    /// not signed in, `check-link` for a link that is not valid. Nothing more is printed.
+    pub fn reported(exit: u8) -> Self {
+        Failure {
+            kind: REPORTED,
+            status: None,
+            message: String::new(),
+            exit,
         }
     }
 
@@ -141,6 +155,9 @@ impl Out {
 
     /// Prints a failure: `{"error": …}` on stdout in JSON mode, a line on stderr otherwise.
     pub fn failure(&self, f: &Failure) {
+        if f.kind == REPORTED {
+            return;
+        }
         if self.json {
             self.json(&json!({"error": {
                 "kind": f.kind,
