@@ -178,7 +178,7 @@ pub(crate) fn check_confirm(
     // `email = … ? DecryptEmail(encEmail) : email` (EmailValidationKeyModelHelper.cs:101).
     let enc_email = string_field(&body, "encEmail")?;
     let email = if email.is_empty() {
-        super::tickets::decrypt_email(enc_email.trim()).unwrap_or_default()
+        crate::emulator::tickets::decrypt_email(enc_email.trim()).unwrap_or_default()
     } else {
         email
     };
@@ -292,7 +292,7 @@ mod tests {
             ("zz", None),
         ] {
             assert_eq!(
-                super::tickets::decrypt_email(enc.trim()).as_deref(),
+                crate::emulator::tickets::decrypt_email(enc.trim()).as_deref(),
                 email,
                 "{enc:?}"
             );
