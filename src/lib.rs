@@ -101,7 +101,7 @@
 //!
 //! A straight tower of small modules, each importing only from the floors below it: leaves
 //! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`,
-//! `trusted_ip`) → `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`,
+//! `trusted_ip`) → `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`, `guard`,
 //! `tls`, `proxy` → `config` → `client` → the handlers (`tfa`, `auth`, `session`, `people`,
 //! `link`, `doctor`) → `totp` → `emulator` and the CLI. `docs/architecture.md` in the
 //! repository maps each room and what it owns.
@@ -120,6 +120,7 @@ pub mod doctor;
 pub mod emulator;
 mod error;
 mod escapes;
+mod guard;
 mod input;
 mod kind;
 mod link;
