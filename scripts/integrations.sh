@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs, against `docspace-tfa emulator` with its default settings: the README's Quick start
-# (examples/quick_start.rs), the README's CLI block, and the integration examples of
+# (examples/quick_start.rs), the README's CLI block and doctor CI step, and the integration examples of
 # docs/integrations.md (examples/integrations/link.sh, link.py, link.mjs). Reuses the test build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +64,13 @@ grep -q "docspace-tfa link" "$work/cli.sh"
 [ "$(jq '.backupCodes | length' "$work/linked.json")" -gt 0 ]
 [ -s "$work/qr.png" ]
 echo "   setup, code, link, codes: ok"
+
+echo "-- README doctor CI step (its run: line), as written: the admin, now linked, on a healthy portal"
+run_line=$(awk '/^- name: Check the portal.s TFA configuration/{f=1} f&&/^  run: /{sub(/^  run: /, ""); print; exit}' README.md)
+grep -q "docspace-tfa doctor" <<<"$run_line"
+(cd "$work" && DOCSPACE_TOKEN=$(token_of admin@example.com) bash -euo pipefail -c "$run_line")
+[ "$(jq -c . "$work/doctor.json")" = "[]" ]
+echo "   doctor: ok"
 
 exec 3>&-
 wait

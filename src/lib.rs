@@ -104,10 +104,11 @@
 //! # How the crate is built
 //!
 //! A straight tower of small modules, each importing only from the floors below it: leaves
-//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`) → `error` →
-//! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
-//! → `client` → the handlers (`tfa`, `auth`, `session`, `people`, `link`) → `totp` → `emulator` and the
-//! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`,
+//! `trusted_ip`) → `error` → `models`, `confirm`, `input` → `request`, `redact`, `answer`, `guard`,
+//! `tls`, `proxy` → `config` → `client` → the handlers (`tfa`, `auth`, `session`, `people`,
+//! `link`, `doctor`) → `totp` → `emulator` and the CLI. `docs/architecture.md` in the
+//! repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -117,11 +118,13 @@ mod auth;
 mod client;
 mod config;
 mod confirm;
+pub mod doctor;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 mod escapes;
+mod guard;
 mod input;
 mod kind;
 mod link;
@@ -144,6 +147,7 @@ mod tls;
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub mod totp;
+mod trusted_ip;
 mod typed;
 
 pub use auth::{Authentication, LoginOutcome};
@@ -170,6 +174,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::{ConfirmCheck, ConfirmResult, LoggedOut};
 pub use tfa::Tfa;
+pub use trusted_ip::{check_trusted_ip, TrustedIpVerdict};
 
 /// The README's code blocks, compiled as doc tests.
 #[cfg(doctest)]

@@ -166,9 +166,40 @@ pub(crate) fn is_loopback(host: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `id` is a GUID as the server's JSON reader takes one for a `Guid` field: exactly
+/// 36 characters, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits in either case, nothing
+/// around it (System.Text.Json reads only the `D` format; anything else is a `400`).
+pub(crate) fn is_guid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    id.len() == 36
+        && groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guids_as_the_servers_json_reader_takes_them() {
+        for (id, ok) in [
+            ("66faa6e4-f133-11ea-b126-00ffeec8b4ef", true),
+            ("66FAA6E4-F133-11EA-B126-00FFEEC8B4EF", true),
+            ("00000000-0000-0000-0000-000000000000", true),
+            (" 66faa6e4-f133-11ea-b126-00ffeec8b4ef", false),
+            ("{66faa6e4-f133-11ea-b126-00ffeec8b4ef}", false),
+            ("66faa6e4f13311eab12600ffeec8b4ef", false),
+            ("66faa6e4-f133-11ea-b126-00ffeec8b4eg", false),
+            ("66faa6e4-f133-11ea-b12-600ffeec8b4ef", false),
+            ("not-a-guid", false),
+            ("", false),
+        ] {
+            assert_eq!(is_guid(id), ok, "{id:?}");
+        }
+    }
 
     #[test]
     fn query_parsing_decodes_components() {

@@ -98,7 +98,9 @@ impl<'c> Tfa<'c> {
     /// (or who names the owner in `mandatory_users` without setting their own
     /// [`caller_id`](TfaPolicy::caller_id)); [`ErrorKind::NotAvailable`](crate::ErrorKind::NotAvailable)
     /// when the plan does not offer the method; [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest)
-    /// for a policy the server cannot read.
+    /// for a policy the server cannot read; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput),
+    /// before anything is sent, for a trusted IP the server would break on or ignore, or an id
+    /// that is not a GUID ([`TfaPolicy::check`]).
     ///
     /// ```no_run
     /// use docspace_tfa::{TfaPolicy, TfaType};
@@ -108,6 +110,7 @@ impl<'c> Tfa<'c> {
     /// # Ok::<(), docspace_tfa::Error>(())
     /// ```
     pub fn set_policy(&self, policy: &TfaPolicy) -> Result<bool> {
+        policy.check()?;
         let reply = self
             .client
             .send(Request::new(Method::PUT, "settings/tfaapp", Credential::Bearer).json(policy)?)?;
@@ -134,6 +137,7 @@ impl<'c> Tfa<'c> {
     /// As for [`set_policy`](Self::set_policy), and [`ErrorKind::Server`](crate::ErrorKind::Server)
     /// for a `500` that the read-back does not explain.
     pub fn set_policy_with_link(&self, policy: &TfaPolicy) -> Result<Option<String>> {
+        policy.check()?;
         let reply = self.client.send(
             Request::new(Method::PUT, "settings/tfaappwithlink", Credential::Bearer)
                 .json(policy)?,

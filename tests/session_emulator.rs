@@ -365,8 +365,11 @@ fn confirm_endpoint_reads_the_cookie_refuses_no_key_and_tfa_auth_when_signed_in(
         &[],
         Some(body(json!({"key": key, "email": "nobody"}))),
     );
+    // A model-validation 400, wrapped in the envelope by the server's result filter
+    // (`ResponseWrapper.cs:133-155`; `docs/server.md`, "Ids").
+    assert_eq!(bad_email.body["statusCode"], json!(400));
     assert!(
-        bad_email.body["errors"]["Email"].is_array(),
+        bad_email.body["response"]["errors"]["Email"].is_array(),
         "{}",
         bad_email.body
     );

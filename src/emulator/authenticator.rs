@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::creds::{
     auth_cookie, clear_confirm_cookie, confirm_cookie, confirm_user, signed_in, Creds,
 };
-use super::http::{json_body, ok, session_flag, string_field, Answer, Context, Incoming};
+use super::http::{
+    guid_field, json_body, ok, session_flag, string_field, Answer, Context, Incoming,
+};
 use super::refusals::{error, internal, not_available, refusal, Exception};
 use super::rules::CodeFailure;
 use super::state::State;
@@ -128,7 +130,9 @@ pub(crate) fn new_app(
 ) -> Answer {
     let caller = signed_in(state, creds)?;
     let body = json_body(req)?;
-    let id = string_field(&body, "id")?;
+    // `id` is a `Guid`: `"not-a-guid"` or `""` is a 400 under `$.id`; absent (`{}`) is the
+    // empty GUID.
+    let id = guid_field(&body, "id")?;
     let id = id.trim();
     // An empty guid counts as "me" but resolves to no user, who has no app to unlink.
     if id.is_empty() || id.eq_ignore_ascii_case(EMPTY_GUID) {

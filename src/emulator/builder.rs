@@ -132,6 +132,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The version `GET settings/version/build` answers (`docSpace`). Default: `3.7.2`, the
+    /// release the emulator's behaviours are read from.
+    pub fn server_version(mut self, version: impl Into<String>) -> Self {
+        self.config.server_version = version.into();
+        self
+    }
+
     /// Whether the server's `phoneNoise` defect is modelled: masking a number of 10 or more
     /// digits throws (`SmsSender.cs:95` in the server), so `setphone`, `sendsms` and the SMS
     /// login send the code and answer `400 System.ArgumentOutOfRangeException`, and a right

@@ -61,7 +61,9 @@ impl Emulator {
     }
 
     /// Replaces the portal's TFA policy directly, as an administrator would have set it before
-    /// the test. Unlike `PUT settings/tfaapp`, this signs nobody out and checks nothing. An SMS
+    /// the test. Unlike `PUT settings/tfaapp`, this signs nobody out and checks nothing — so it
+    /// can save a malformed trusted IP, which the library refuses to send, to put the portal in
+    /// the state where every login answers `500` (`docs/emulator.md`, "Trusted IPs"). An SMS
     /// policy also makes the SMS method available
     /// ([`sms_available`](crate::emulator::EmulatorBuilder::sms_available)): such a portal has
     /// an SMS provider.
@@ -79,6 +81,7 @@ impl Emulator {
             }
             TfaType::Sms => {
                 state.config.sms_available = true;
+                state.config.sms_provider = true;
                 state.sms.save(lists);
                 state.app.switch_off();
             }

@@ -94,18 +94,103 @@ pub(crate) fn ok(ctx: &Context<'_>, req: &Incoming<'_>, value: Value) -> Outgoin
     }
 }
 
-/// A model-binding failure, as ASP.NET answers it (not a DocSpace envelope).
+/// A model-binding failure of the whole body (the problem under `errors["$"]`); see
+/// [`problem_at`].
 pub(crate) fn problem(detail: &str) -> Outgoing {
+    problem_at("$", detail)
+}
+
+/// A model-binding failure, as ASP.NET's `[ApiController]` answers it: a
+/// `ValidationProblemDetails` with the problem under `errors[path]` (`$.id`,
+/// `$.mandatoryUsers[0]`). The server's result filter then wraps it in the envelope
+/// ([`wrap_problem`]).
+pub(crate) fn problem_at(path: &str, detail: &str) -> Outgoing {
+    let mut errors = Map::new();
+    errors.insert(path.to_owned(), json!([detail]));
     Outgoing {
         status: 400,
         body: Body::Problem(json!({
             "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             "title": "One or more validation errors occurred.",
             "status": 400,
-            "errors": {"$": [detail]},
+            "errors": errors,
+            "traceId": "00-00000000000000000000000000000000-0000000000000000-00",
         })),
         set_cookies: Vec::new(),
     }
+}
+
+/// Wraps a validation problem in the envelope, as the server's `CustomResponseFilterAttribute`
+/// does to every `ObjectResult` (`common/ASC.Api.Core/Middleware/ResponseWrapper.cs:133-155`):
+/// `{"response": {…problem…}, "count": 1, "links", "status": 1, "statusCode": 400}`
+/// (`CommonApiResponse.cs:133-137` sets `status` and `statusCode` from the problem). So a
+/// client finds it under `response.errors`.
+pub(crate) fn wrap_problem(ctx: &Context<'_>, req: &Incoming<'_>, out: Outgoing) -> Outgoing {
+    match out.body {
+        Body::Problem(problem) if problem.get("response").is_none() => {
+            let status = out.status;
+            Outgoing {
+                body: Body::Problem(json!({
+                    "response": problem,
+                    "count": 1,
+                    "links": [{
+                        "href": format!("{}/api/2.0/{}", ctx.base_url, req.path.trim_matches('/')),
+                        "action": req.method,
+                    }],
+                    "status": 1,
+                    "statusCode": status,
+                })),
+                ..out
+            }
+        }
+        _ => out,
+    }
+}
+
+/// A `Guid` body field as System.Text.Json reads it: absent is the empty GUID; anything but
+/// a GUID string (`null`, `""`, `"not-a-guid"`) is a `400` under `$.name`.
+pub(crate) fn guid_field(body: &Value, name: &str) -> std::result::Result<String, Outgoing> {
+    match field(body, name) {
+        None => Ok(String::new()),
+        Some(Value::String(s)) if crate::text::is_guid(s) => Ok(s.clone()),
+        Some(_) => Err(problem_at(
+            &format!("$.{name}"),
+            &format!("The JSON value could not be converted to System.Guid. Path: $.{name}"),
+        )),
+    }
+}
+
+/// A `List<Guid>` body field: `null` and absent are empty; an item that is not a GUID string
+/// is a `400` under `$.name[i]`.
+pub(crate) fn guid_list_field(
+    body: &Value,
+    name: &str,
+) -> std::result::Result<Vec<String>, Outgoing> {
+    let items = match field(body, name) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(problem_at(
+                &format!("$.{name}"),
+                &format!(
+                    "The JSON value could not be converted to System.Collections.Generic.List`1[System.Guid]. Path: $.{name}"
+                ),
+            ))
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v.as_str() {
+            Some(s) if crate::text::is_guid(s) => Ok(s.to_owned()),
+            _ => Err(problem_at(
+                &format!("$.{name}[{i}]"),
+                &format!(
+                    "The JSON value could not be converted to System.Guid. Path: $.{name}[{i}]"
+                ),
+            )),
+        })
+        .collect()
 }
 
 /// Parses the JSON body; an empty or malformed body is a model-binding `400`.

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::clock::iso_datetime;
 use super::creds::{auth_cookie, confirm_cookie, credentials_user, signed_in, Creds};
 use super::http::{json_body, ok, session_flag, string_field, Answer, Context, Incoming};
-use super::refusals::{error, internal, refusal};
+use super::refusals::{error, internal, ip_fault, refusal};
 use super::sms;
 use super::state::State;
 use super::tickets::{TFA_ACTIVATION, TFA_AUTH};
@@ -22,6 +22,11 @@ pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) ->
     let user = credentials_user(state, req)?;
     let now = state.now();
     let ip = req.remote_ip;
+    // A saved malformed trusted-IP range or CIDR block throws here: a 500 for every login it
+    // is reached for (`docs/emulator.md`, "Trusted IPs").
+    if let Some(fault) = state.trusted_ip_fault(user, ip) {
+        return Err(ip_fault(fault));
+    }
 
     if state.sms_applies(user, ip) {
         // `AuthenticationController.cs:235-255`: before the app branch.
@@ -88,6 +93,11 @@ pub(crate) fn login_with_code(state: &mut State, ctx: &Context<'_>, req: &Incomi
         // `AuthenticateMeFromBodyWithCode` checks the account before the code.
         return Err(refusal(state, ServerMessage::UserDisabled));
     }
+    // The trusted-IP check runs inside this endpoint's try/catch, which answers 401
+    // (`AuthenticationController.cs:133-196`).
+    if state.trusted_ip_fault(user, req.remote_ip).is_some() {
+        return Err(failed());
+    }
     if state.sms_applies(user, req.remote_ip) {
         // `AuthenticationController.cs:135-143`: the SMS branch first; no backup codes.
         return sms::login_with_code(state, ctx, req, user, &code, session);
@@ -144,5 +154,7 @@ pub(crate) fn me(
     if let Some(phone) = &u.phone {
         answer["mobilePhone"] = json!(phone);
     }
+    // `groups` and, for an admin while the app method is on, `tfaAppEnabled`.
+    super::directory::add_profile_fields(state, user, user, &mut answer);
     Ok(ok(ctx, req, answer))
 }

@@ -56,16 +56,19 @@
 //    for);
 // 4. the endpoints: `sms` (the SMS branch of the login and of the code login, setphone,
 //    sendsms, the outbox route), `login`, `settings` (the policy), `authenticator` (setup,
-//    validate, codes, unlink), `session` (signed in?, logout, confirm-link checks);
+//    validate, codes, unlink), `session` (signed in?, logout, confirm-link checks), `directory`
+//    (people, groups, the version: what `doctor` reads);
 // 5. `routes` (the routing table and dispatch);
 // 6. `log` (the request log), `faults` (injected failures), then `server` (the HTTP loop);
 // 7. the public handle: `handle` (`Emulator`), then `builder` (`EmulatorBuilder`, starting)
-//    and `members` (`NewUser`, `UserState`, `TicketType`, the calls about members).
+//    and `members` (`NewUser`, `UserState`, `TicketType`, the calls about members), `states`
+//    (groups, deleted members, the SMS provider, the version: states for `doctor`).
 mod attempts;
 mod authenticator;
 mod builder;
 mod clock;
 mod creds;
+mod directory;
 mod faults;
 mod handle;
 mod http;
@@ -84,6 +87,7 @@ mod settings;
 mod sms;
 mod smscodes;
 mod state;
+mod states;
 mod tickets;
 
 pub use self::builder::EmulatorBuilder;

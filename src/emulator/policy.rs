@@ -5,6 +5,8 @@
 
 use std::net::IpAddr;
 
+use crate::trusted_ip::{server_matches, ServerIpFault};
+
 /// The settings of one TFA method, as the server stores them (`TfaSettingsBase`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MethodSettings {
@@ -36,79 +38,90 @@ impl MethodSettings {
 }
 
 impl MethodSettings {
-    /// Whether these settings apply to a member (by id and groups) for a request from `ip`:
-    /// not while the method is off; otherwise to everyone, except that a trusted IP exempts
-    /// members who are not named mandatory (directly or by group).
-    pub(crate) fn applies(&self, user_id: &str, groups: &[String], ip: Option<IpAddr>) -> bool {
+    /// Whether these settings apply to a member (by id and groups) for a request from `ip`, as
+    /// the server's `TfaEnabledForUserAsync` decides (`web/ASC.Web.Core/Sms/TfaSettingsBase.cs:64-100`):
+    /// not while the method is off; a member named mandatory (by group, then by id) always;
+    /// otherwise everyone, except a client whose address matches a trusted-IP entry — the
+    /// entries tried in order with the server's own matching (`IPAddressRange.MatchIPs`,
+    /// [`server_matches`]), so a malformed range or CIDR block that is reached throws: that is
+    /// the `Err`, and the endpoint answers with the server's exception.
+    pub(crate) fn applies(
+        &self,
+        user_id: &str,
+        groups: &[String],
+        ip: Option<IpAddr>,
+    ) -> Result<bool, ServerIpFault> {
         if !self.enabled {
-            return false;
+            return Ok(false);
         }
         let Some(lists) = &self.lists else {
-            return true;
+            return Ok(true);
         };
-        let trusted = ip
-            .map(|ip| lists.trusted_ips.iter().any(|t| ip_matches(t, ip)))
-            .unwrap_or(false);
-        if !trusted {
-            return true;
-        }
-        lists
-            .mandatory_users
+        let mandatory = lists
+            .mandatory_groups
             .iter()
-            .any(|m| m.eq_ignore_ascii_case(user_id))
+            .any(|g| groups.iter().any(|ug| ug.eq_ignore_ascii_case(g)))
             || lists
-                .mandatory_groups
+                .mandatory_users
                 .iter()
-                .any(|g| groups.iter().any(|ug| ug.eq_ignore_ascii_case(g)))
-    }
-}
-
-/// Whether `ip` matches a trusted-IP entry: an address, an IPv4/IPv6 CIDR block
-/// (`10.0.0.0/8`), or a range `a-b` of the same family.
-pub(crate) fn ip_matches(entry: &str, ip: IpAddr) -> bool {
-    let entry = entry.trim();
-    if let Some((net, bits)) = entry.split_once('/') {
-        let (Ok(net), Ok(bits)) = (net.trim().parse::<IpAddr>(), bits.trim().parse::<u32>()) else {
-            return false;
-        };
-        return match (net, ip) {
-            (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
-                let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
-                u32::from(n) & mask == u32::from(i) & mask
+                .any(|m| m.eq_ignore_ascii_case(user_id));
+        if mandatory {
+            return Ok(true);
+        }
+        if let Some(ip) = ip {
+            let request_ip = ip.to_string();
+            for entry in &lists.trusted_ips {
+                if server_matches(&request_ip, entry)? {
+                    return Ok(false);
+                }
             }
-            (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
-                let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
-                u128::from(n) & mask == u128::from(i) & mask
-            }
-            _ => false,
-        };
+        }
+        Ok(true)
     }
-    if let Some((lo, hi)) = entry.split_once('-') {
-        return match (lo.trim().parse::<IpAddr>(), hi.trim().parse::<IpAddr>(), ip) {
-            (Ok(IpAddr::V4(lo)), Ok(IpAddr::V4(hi)), IpAddr::V4(i)) => (lo..=hi).contains(&i),
-            (Ok(IpAddr::V6(lo)), Ok(IpAddr::V6(hi)), IpAddr::V6(i)) => (lo..=hi).contains(&i),
-            _ => false,
-        };
-    }
-    entry.parse::<IpAddr>().map(|e| e == ip).unwrap_or(false)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn on(trusted: &[&str], users: &[&str]) -> MethodSettings {
+        let mut s = MethodSettings::default();
+        s.save(PolicyLists {
+            trusted_ips: trusted.iter().map(|t| t.to_string()).collect(),
+            mandatory_users: users.iter().map(|t| t.to_string()).collect(),
+            mandatory_groups: Vec::new(),
+        });
+        s
+    }
+
     #[test]
-    fn trusted_ips() {
-        let ip: IpAddr = "10.1.2.3".parse().unwrap();
-        assert!(ip_matches("10.1.2.3", ip));
-        assert!(ip_matches("10.0.0.0/8", ip));
-        assert!(ip_matches("10.1.2.0-10.1.2.10", ip));
-        assert!(ip_matches("0.0.0.0/0", ip));
-        assert!(!ip_matches("10.1.3.0/24", ip));
-        assert!(!ip_matches("::1", ip));
-        assert!(!ip_matches("garbage", ip));
-        assert!(!ip_matches("10.0.0.0/40", ip));
-        let v6: IpAddr = "::1".parse().unwrap();
-        assert!(ip_matches("::1/128", v6));
+    fn whom_the_policy_applies_to() {
+        let ip: Option<IpAddr> = "10.1.2.3".parse().ok();
+        type Row<'a> = (&'a [&'a str], &'a [&'a str], Result<bool, ServerIpFault>);
+        let table: &[Row<'_>] = &[
+            (&[], &[], Ok(true)),
+            (&["10.0.0.0/8"], &[], Ok(false)),
+            (&["10.0.0.0/8"], &["u"], Ok(true)),
+            // Entries are tried in order: a match before a malformed one hides it.
+            (&["10.1.2.3", "not-an-ip"], &[], Ok(false)),
+            (
+                &["not-an-ip", "10.1.2.3"],
+                &[],
+                Err(ServerIpFault::InvalidAddress),
+            ),
+            (&["10.0.0.0/99"], &[], Err(ServerIpFault::InvalidNetwork)),
+            // A mandatory member is decided before the trusted IPs are read.
+            (&["not-an-ip"], &["u"], Ok(true)),
+            (&["300.1.1.1"], &[], Ok(true)),
+            (&["0.0.0.0/0"], &[], Ok(true)),
+        ];
+        for (trusted, users, want) in table {
+            assert_eq!(
+                on(trusted, users).applies("u", &[], ip),
+                *want,
+                "{trusted:?}"
+            );
+        }
+        assert_eq!(MethodSettings::default().applies("u", &[], ip), Ok(false));
     }
 }

@@ -9,6 +9,7 @@ use super::http::{Body, Outgoing};
 use super::state::State;
 use crate::error::Error;
 use crate::messages::ServerMessage;
+use crate::trusted_ip::ServerIpFault;
 
 /// The exception a controller error names in `error.type`, with its `hresult`.
 #[derive(Clone, Copy)]
@@ -110,4 +111,18 @@ pub(crate) fn null_reference() -> Outgoing {
 /// An internal failure of the emulator itself (randomness, image encoding): a plain `500`.
 pub(crate) fn internal(e: &Error) -> Outgoing {
     error(500, &e.to_string(), Some(Exception::Plain))
+}
+
+/// The exception the server throws while checking a saved malformed trusted-IP entry
+/// (`common/ASC.Core.Common/Core/IPAddressRange.cs:49-60`): not one the handler knows, so a
+/// `500` with its type and text (`common/ASC.Api.Core/Middleware/ResponseWrapper.cs:53-105`).
+pub(crate) fn ip_fault(fault: ServerIpFault) -> Outgoing {
+    let mut out = error(500, fault.message(), None);
+    if let Body::Json(v) = &mut out.body {
+        v["error"]["type"] = json!(fault.exception_type());
+        v["error"]["stack"] =
+            json!("   at ASC.Core.IPAddressRange.MatchIPs(String requestIp, String restrictionIp)");
+        v["error"]["hresult"] = json!(fault.hresult());
+    }
+    out
 }

@@ -4,9 +4,9 @@
 //! "What it models": Framework refusals).
 
 use super::creds::Creds;
-use super::http::{Context, Incoming, Outgoing};
+use super::http::{wrap_problem, Context, Incoming, Outgoing};
 use super::state::State;
-use super::{authenticator, login, session, settings, sms};
+use super::{authenticator, directory, login, session, settings, sms};
 
 /// The endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,9 @@ enum Route {
     IsAuthenticated,
     Logout,
     CheckConfirm,
+    Person,
+    Group,
+    Version,
 }
 
 /// `(template, method, route)` for every endpoint. Paths match case-insensitively, as ASP.NET
@@ -50,6 +53,9 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ("authentication", "GET", Route::IsAuthenticated),
     ("authentication/logout", "POST", Route::Logout),
     ("authentication/confirm", "POST", Route::CheckConfirm),
+    ("people/{userid}", "GET", Route::Person),
+    ("group/{id}", "GET", Route::Group),
+    ("settings/version/build", "GET", Route::Version),
 ];
 
 /// The route template a path matches, or `None`: a literal route first (ASP.NET prefers a
@@ -68,8 +74,29 @@ pub(crate) fn template_of(path: &str) -> Option<&'static str> {
     }
     match lower.strip_prefix("authentication/") {
         Some(rest) if !rest.is_empty() && !rest.contains('/') => Some("authentication/{code}"),
+        _ => directory_template(&lower),
+    }
+}
+
+/// `people/{userid}` (one segment, `@self` being its own route) and `group/{id:guid}` (a GUID
+/// only: another segment matches no route).
+fn directory_template(lower: &str) -> Option<&'static str> {
+    let one_segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
+    match lower.split_once('/') {
+        Some(("people", rest)) if one_segment(rest) => Some("people/{userid}"),
+        Some(("group", rest)) if crate::text::is_guid(rest) => Some("group/{id}"),
         _ => None,
     }
+}
+
+/// The last path segment, percent-decoded (the `{userid}` or `{id}` of a directory route).
+fn last_segment(path: &str) -> String {
+    let segment = path
+        .trim_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    crate::text::decode_component(segment)
 }
 
 /// Handles one request.
@@ -108,8 +135,11 @@ pub(crate) fn handle(
         Route::IsAuthenticated => session::is_authenticated(state, ctx, req, creds),
         Route::Logout => session::logout(state, ctx, req, creds),
         Route::CheckConfirm => session::check_confirm(state, ctx, req, creds),
+        Route::Person => directory::person(state, ctx, req, creds, &last_segment(req.path)),
+        Route::Group => directory::group(state, ctx, req, creds, &last_segment(req.path)),
+        Route::Version => directory::version(state, ctx, req),
     };
-    let out = answer.unwrap_or_else(|refusal| refusal);
+    let out = wrap_problem(ctx, req, answer.unwrap_or_else(|refusal| refusal));
     session::clear_stale_cookie(stale_cookie, out)
 }
 
@@ -148,5 +178,17 @@ mod tests {
             assert_eq!(template_of(path), Some(template), "{path}");
         }
         assert_eq!(template_of("settings/nothing"), None);
+        assert_eq!(template_of("people/@self"), Some("people/@self"));
+        assert_eq!(template_of("People/abc"), Some("people/{userid}"));
+        assert_eq!(template_of("people/a/b"), None);
+        assert_eq!(
+            template_of("group/66faa6e4-f133-11ea-b126-00ffeec8b4ef"),
+            Some("group/{id}")
+        );
+        assert_eq!(template_of("group/not-a-guid"), None);
+        assert_eq!(
+            template_of("settings/version/build"),
+            Some("settings/version/build")
+        );
     }
 }

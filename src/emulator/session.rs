@@ -250,18 +250,10 @@ fn is_guid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A model-validation `400` (`application/problem+json`) with the problem under `key`.
+/// A model-validation `400` (`application/problem+json`) with the problem under `key`, wrapped
+/// in the envelope by the router as the server's result filter wraps it.
 fn validation_problem(key: &str, message: &str) -> Outgoing {
-    Outgoing {
-        status: 400,
-        body: Body::Problem(json!({
-            "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-            "title": "One or more validation errors occurred.",
-            "status": 400,
-            "errors": { key: [message] },
-        })),
-        set_cookies: Vec::new(),
-    }
+    super::http::problem_at(key, message)
 }
 
 #[cfg(test)]

@@ -9,10 +9,13 @@ use serde_json::{json, Value};
 
 use super::creds::{confirm_cookie, signed_in, Creds, CONFIRM_COOKIE_PREFIX};
 use super::http::{
-    field, json_body, list_field, ok, problem, string_field, Answer, Context, Incoming, Outgoing,
+    field, guid_field, guid_list_field, json_body, list_field, ok, problem, Answer, Context,
+    Incoming, Outgoing,
 };
 use super::policy::{MethodSettings, PolicyLists};
-use super::refusals::{access_denied, internal, not_available, null_reference, refusal};
+use super::refusals::{
+    access_denied, error, internal, ip_fault, not_available, null_reference, refusal, Exception,
+};
 use super::state::State;
 use super::tickets::{phone_confirm_url, PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
 use crate::error::Result;
@@ -44,7 +47,13 @@ pub(crate) fn methods(
         e
     };
     let list = json!([
-        entry("sms", "By SMS", &state.sms, state.config.sms_available),
+        // `TfaappController.cs:70-111`: both SMS flags need a provider.
+        entry(
+            "sms",
+            "By SMS",
+            &state.sms,
+            state.config.sms_available && state.config.sms_provider
+        ),
         entry(
             "app",
             "By authenticator app",
@@ -92,11 +101,14 @@ pub(crate) fn set_policy(
     }
     let body = json_body(req)?;
     let tfa_type = parse_type(&body)?;
-    let id = string_field(&body, "id")?;
+    // `TfaRequestsDto`: `id` is a `Guid`, the two id lists `List<Guid>`; a malformed one is a
+    // model-binding 400 under its JSON path. Trusted IPs are plain strings: any entry is
+    // saved (`TfaappController.cs:280-286`).
+    let id = guid_field(&body, "id")?;
     let lists = PolicyLists {
         trusted_ips: list_field(&body, "trustedIps")?,
-        mandatory_users: list_field(&body, "mandatoryUsers")?,
-        mandatory_groups: list_field(&body, "mandatoryGroups")?,
+        mandatory_users: guid_list_field(&body, "mandatoryUsers")?,
+        mandatory_groups: guid_list_field(&body, "mandatoryGroups")?,
     };
     // `UpdateTfaSettings`: naming the owner (as `id` or in `mandatoryUsers`) is refused unless
     // the caller is the owner.
@@ -115,6 +127,14 @@ pub(crate) fn set_policy(
         TfaType::Sms => {
             if !state.config.sms_available {
                 return Err(refusal(state, ServerMessage::SmsNotAvailable));
+            }
+            if !state.config.sms_provider {
+                // `TfaappController.cs:215-218`: `new InvalidOperationException()`.
+                return Err(error(
+                    403,
+                    "Operation is not valid due to the current state of the object.",
+                    Some(Exception::InvalidOperation),
+                ));
             }
             state.sms.save(lists);
             state.app.switch_off();
@@ -143,6 +163,11 @@ pub(crate) fn set_policy(
     }
     if !switched_on {
         return Ok(ok(ctx, req, json!("")));
+    }
+    // The policy is saved and the sessions reset; reading the caller's confirm data then
+    // throws on a malformed trusted IP (`TfaappController.cs:299-309`).
+    if let Some(fault) = state.trusted_ip_fault(caller, req.remote_ip) {
+        return Err(ip_fault(fault));
     }
     match own_confirm(state, ctx, caller, req.remote_ip).map_err(|e| internal(&e))? {
         Some((url, Some((confirm_type, key)))) => {
@@ -198,6 +223,9 @@ pub(crate) fn confirm(
     creds: &Creds,
 ) -> Answer {
     let user = signed_in(state, creds)?;
+    if let Some(fault) = state.trusted_ip_fault(user, req.remote_ip) {
+        return Err(ip_fault(fault));
+    }
     let own = own_confirm(state, ctx, user, req.remote_ip).map_err(|e| internal(&e))?;
     if state.config.legacy_confirm_url {
         // Older servers: a bare URL string, the key only in `Set-Cookie`.

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::clock::iso_datetime;
 use super::creds::{auth_cookie, credentials_user, Creds};
 use super::http::{json_body, ok, string_field, Answer, Context, Incoming, Outgoing};
-use super::refusals::internal;
+use super::refusals::{internal, ip_fault};
 use super::smscodes::{CodeCheck, CODE_LIFETIME};
 use super::state::State;
 use super::tickets::{phone_confirm_url, KeyCheck, PHONE_ACTIVATION, PHONE_AUTH};
@@ -109,7 +109,12 @@ fn put_code(
     again: bool,
     ip: Option<IpAddr>,
 ) -> Result<(), Outgoing> {
-    if !state.sms_applies(user, ip) {
+    // `TfaEnabledForUserAsync` reads the trusted IPs, and throws on a malformed one.
+    if let Some(fault) = state.trusted_ip_fault(user, ip) {
+        return Err(ip_fault(fault));
+    }
+    // SM:100-103: SMS not applying, or no provider (SS:47-50).
+    if !state.sms_applies(user, ip) || !state.config.sms_provider {
         let at = "ASC.Web.Core.Sms.SmsManager.PutAuthCodeAsync(UserInfo user, Boolean again)";
         let exception = ("System.MethodAccessException", -2_146_233_072);
         return Err(server_error(500, METHOD_ACCESS, Some(exception), at));
@@ -191,8 +196,11 @@ pub(crate) fn set_phone(
     u.phone_activated = false;
     // `TfaEnabledForUserAsync` (the policy, not the provider) decides whether a code goes.
     let (id, groups) = (u.id.clone(), u.groups.clone());
-    if state.sms.applies(&id, &groups, req.remote_ip) {
-        put_code(state, user, false, req.remote_ip)?;
+    // A saved malformed trusted IP throws there: a 500 (`docs/emulator.md`, "Trusted IPs").
+    match state.sms.applies(&id, &groups, req.remote_ip) {
+        Ok(true) => put_code(state, user, false, req.remote_ip)?,
+        Ok(false) => {}
+        Err(fault) => return Err(ip_fault(fault)),
     }
     Ok(ok(ctx, req, sent(state, &phone, None)?))
 }

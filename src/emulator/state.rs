@@ -17,10 +17,22 @@ use super::tickets::{confirm_url, KeyCheck, Tickets};
 use crate::error::Result;
 use crate::models::TfaType;
 use crate::secret::Secret;
+use crate::trusted_ip::ServerIpFault;
 
 /// The emulator's tenant domain unless set: deliberately not the host of its URL
 /// (`127.0.0.1`), as on a portal reached by IP or by another name.
 pub(crate) const DEFAULT_TENANT_DOMAIN: &str = "portal.docspace.test";
+
+/// The server version the emulator answers unless set: the release its behaviours are read
+/// from (`v3.7.2-server`).
+pub(crate) const DEFAULT_SERVER_VERSION: &str = "3.7.2";
+
+/// A group of the portal's directory (`GET group/{id}`).
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
 
 /// Switches fixed when the emulator starts.
 #[derive(Debug, Clone)]
@@ -42,6 +54,13 @@ pub(crate) struct Config {
     /// Whether the plan offers the methods (`available` in `GET settings/tfaapp`).
     pub(crate) app_available: bool,
     pub(crate) sms_available: bool,
+    /// Whether the SMS provider is still configured; `false` only after
+    /// [`Emulator::set_sms_provider`](super::Emulator::set_sms_provider)`(false)`: the SMS
+    /// setting stays as saved and logins still take the SMS branch (the server's
+    /// `TfaEnabledForUserAsync` and `IsVisibleAndAvailableSettingsAsync` ignore the provider),
+    /// but `GET settings/tfaapp` says SMS is neither enabled nor available, switching SMS on is
+    /// refused, and sending a code fails (`docs/server.md`, "What `doctor` reads").
+    pub(crate) sms_provider: bool,
     /// How far a code may be from the clock, in 30-second steps each way (10 = ±5 minutes).
     pub(crate) window_steps: u64,
     /// Lifetime of a login session, in seconds (the `expires` of a login).
@@ -50,6 +69,8 @@ pub(crate) struct Config {
     pub(crate) tenant_domain: String,
     /// Answer `GET settings/tfaapp/confirm` with a bare URL string (older servers).
     pub(crate) legacy_confirm_url: bool,
+    /// The server's version, as `GET settings/version/build` answers it (`docSpace`).
+    pub(crate) server_version: String,
     /// The server's `phoneNoise` defect: masking a number of 10 or more digits throws
     /// (`SmsSender.cs:95`), as on every released server.
     pub(crate) phone_noise_defect: bool,
@@ -69,10 +90,12 @@ impl Default for Config {
             // A portal without an SMS provider, the common case (a self-hosted install's
             // default): `GET tfaapp` says `available: false` for SMS.
             sms_available: false,
+            sms_provider: true,
             window_steps: 10,
             session_lifetime: 20 * 24 * 3600,
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),
             legacy_confirm_url: false,
+            server_version: DEFAULT_SERVER_VERSION.to_owned(),
             phone_noise_defect: true,
         }
     }
@@ -126,6 +149,9 @@ pub(crate) struct State {
     keys: Tickets,
     /// Failed-login counters by lower-case user name.
     pub(crate) login_attempts: HashMap<String, AttemptCounter>,
+    /// Groups added by name ([`Emulator::add_group`](super::Emulator::add_group)); a group a
+    /// member is in exists too.
+    pub(crate) groups: Vec<Group>,
     /// SMS codes, their check counters, and the outbox.
     pub(crate) sms_codes: SmsCodes,
 }
@@ -146,6 +172,7 @@ impl State {
             sessions: HashMap::new(),
             keys: Tickets::default(),
             login_attempts: HashMap::new(),
+            groups: Vec::new(),
             sms_codes: SmsCodes::default(),
         }
     }
@@ -177,6 +204,22 @@ impl State {
         self.user_index(id)
     }
 
+    /// The group with this id — added by name, or named by a member — and its name.
+    pub(crate) fn group(&self, id: &str) -> Option<Group> {
+        let id = id.trim();
+        if let Some(g) = self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id)) {
+            return Some(g.clone());
+        }
+        self.users
+            .iter()
+            .flat_map(|u| u.groups.iter())
+            .find(|g| g.eq_ignore_ascii_case(id))
+            .map(|g| Group {
+                id: g.to_ascii_lowercase(),
+                name: "Group".to_owned(),
+            })
+    }
+
     /// The policy as a [`TfaType`].
     pub(crate) fn tfa_type(&self) -> TfaType {
         if self.app.enabled {
@@ -193,16 +236,38 @@ impl State {
         self.app.enabled && self.config.app_available
     }
 
-    /// Whether the app method applies to the user (request from `ip`).
+    /// Whether the app method applies to the user (request from `ip`). A trusted-IP entry the
+    /// server would throw on counts as "applies" here: the endpoints ask
+    /// [`trusted_ip_fault`](Self::trusted_ip_fault) first.
     pub(crate) fn app_applies(&self, user: usize, ip: Option<IpAddr>) -> bool {
         let u = &self.users[user];
-        self.config.app_available && self.app.applies(&u.id, &u.groups, ip)
+        self.config.app_available && self.app.applies(&u.id, &u.groups, ip).unwrap_or(true)
     }
 
-    /// Whether the SMS method applies to the user (request from `ip`).
+    /// Whether the SMS method applies to the user (request from `ip`); as for
+    /// [`app_applies`](Self::app_applies).
     pub(crate) fn sms_applies(&self, user: usize, ip: Option<IpAddr>) -> bool {
         let u = &self.users[user];
-        self.config.sms_available && self.sms.applies(&u.id, &u.groups, ip)
+        self.config.sms_available && self.sms.applies(&u.id, &u.groups, ip).unwrap_or(true)
+    }
+
+    /// The exception the server throws while deciding whether TFA applies to the user (a saved
+    /// malformed trusted-IP range or CIDR block reached for this client), or `None`. The
+    /// server asks the SMS settings first, then the app's (`AuthenticationController.cs`
+    /// `AuthenticateMe`; `TfaappController.cs` `GetTfaConfirmData`).
+    pub(crate) fn trusted_ip_fault(
+        &self,
+        user: usize,
+        ip: Option<IpAddr>,
+    ) -> Option<ServerIpFault> {
+        let u = &self.users[user];
+        [
+            (self.config.sms_available, &self.sms),
+            (self.config.app_available, &self.app),
+        ]
+        .into_iter()
+        .filter(|(available, _)| *available)
+        .find_map(|(_, settings)| settings.applies(&u.id, &u.groups, ip).err())
     }
 
     /// Issues a confirm key for `(confirm_type, uid)`, valid for the key interval.

@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(name = "docspace-tfa", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 network/server/decode failure, 2 usage or bad \
-input (nothing sent), 3 code rejected, 4 unauthorized or forbidden, 5 TFA app not available or \
+    after_help = "Exit codes: 0 success, 1 network/server/decode failure (doctor: a finding \
+that is an error or a warning), 2 usage or bad input (nothing sent), 3 code rejected, 4 unauthorized or forbidden, 5 TFA app not available or \
 already linked, 6 too many attempts, 7 TFA does not apply to the user (tfa_not_applicable)."
 )]
 pub struct Cli {
@@ -218,6 +218,15 @@ pub enum Command {
         )]
         confirm_key: Option<String>,
     },
+    /// Check the portal's TFA configuration for what it accepts silently and breaks later
+    /// (reads only)
+    ///
+    /// Reads the policy, the server's version, the caller and the members and groups the
+    /// policy names, and reports each finding with its severity (error, warning, info), a
+    /// stable code, what it means and what to do; worst first. Exit 0 when nothing is an error
+    /// or a warning, 1 otherwise (so a CI job can guard a portal's configuration). Use an
+    /// admin's token.
+    Doctor,
     /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
     ///
     /// Prints one JSON line, {"url", "smsOutbox", "users": [{"email", "password", "apiKey",
@@ -243,7 +252,8 @@ pub enum SettingsAction {
         /// The method to switch on, or none
         #[arg(long = "type", value_enum, value_name = "TYPE")]
         tfa_type: TypeArg,
-        /// A trusted IP address or range (repeatable)
+        /// A trusted IP: an address, an inclusive range a-b, or a CIDR block (repeatable;
+        /// an entry the portal would break on or ignore is refused before sending)
         #[arg(long = "trusted-ip", value_name = "IP")]
         trusted_ips: Vec<String>,
         /// A member (GUID) for whom TFA is mandatory (repeatable; the caller's own id, read

@@ -5,6 +5,7 @@
 //! (`confirm`, `settings`), [`codes`] (`codes`, `unlink`).
 
 mod codes;
+mod doctor;
 mod login;
 mod policy;
 mod session;
@@ -100,6 +101,9 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                     with_link,
                 }),
         } => {
+            let mandatory_users = trimmed(mandatory_users);
+            let mandatory_groups = trimmed(mandatory_groups);
+            check_policy_args(&trusted_ips, &mandatory_users, &mandatory_groups)?;
             let mut policy = TfaPolicy::new(match tfa_type {
                 TypeArg::None => TfaType::None,
                 TypeArg::App => TfaType::App,
@@ -110,6 +114,7 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             policy.mandatory_groups = mandatory_groups;
             policy::set_policy(out, &client(&global, true)?, &policy, with_link)
         }
+        Command::Doctor => doctor::doctor(out, &client(&global, true)?),
         Command::Codes { regenerate } => codes::codes(out, &client(&global, true)?, regenerate),
         Command::Unlink { user } => {
             if let Some(id) = &user {
@@ -294,4 +299,31 @@ fn check_guid(flag: &str, id: &str) -> Result<()> {
              (the value is not shown)"
         )))
     }
+}
+
+/// Ids as typed, without the spaces around them.
+fn trimmed(ids: Vec<String>) -> Vec<String> {
+    ids.into_iter().map(|id| id.trim().to_owned()).collect()
+}
+
+/// `settings set`: every `--trusted-ip` must be an entry the portal reads as it says (the
+/// library's [`check_trusted_ip`](docspace_tfa::check_trusted_ip): a malformed range or CIDR
+/// block would break every password login on the portal), every id a GUID; refused before any
+/// request, naming the option.
+fn check_policy_args(trusted_ips: &[String], users: &[String], groups: &[String]) -> Result<()> {
+    for ip in trusted_ips {
+        if let Some(reason) = docspace_tfa::check_trusted_ip(ip).reason() {
+            let shown: String = ip.chars().take(64).collect();
+            return Err(Failure::usage(format!(
+                "--trusted-ip {shown:?} is refused: {reason}"
+            )));
+        }
+    }
+    for id in users {
+        check_guid("--mandatory-user", id)?;
+    }
+    for id in groups {
+        check_guid("--mandatory-group", id)?;
+    }
+    Ok(())
 }

@@ -62,6 +62,18 @@ pub struct EmulatorArgs {
     /// 503x2 or "500@POST settings/tfaapp/validate" (repeatable)
     #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
     pub faults: Vec<Fault>,
+    /// Save this trusted-IP entry in the starting policy, unchecked, as the portal saves any
+    /// entry: a malformed range or CIDR block (such as not-an-ip) makes every password login
+    /// answer 500, as on a real portal (repeatable; with --policy app or sms)
+    #[arg(long = "trusted-ip", value_name = "ENTRY")]
+    pub trusted_ips: Vec<String>,
+    /// With --policy sms: the SMS provider is gone (the setting stays on; logins take the SMS
+    /// branch and every send fails with 500), the state `doctor` reports as sms_without_provider
+    #[arg(long)]
+    pub no_sms_provider: bool,
+    /// The version GET settings/version/build answers (default 3.7.2)
+    #[arg(long, value_name = "VERSION")]
+    pub server_version: Option<String>,
     /// Keep serving when stdin closes (stop with SIGINT or SIGTERM only)
     #[arg(long)]
     pub ignore_stdin: bool,
@@ -125,6 +137,14 @@ const SEEDS: &[Seed] = &[
 
 /// Starts the emulator, prints the JSON line, serves until stdin closes (or forever).
 pub fn run(args: EmulatorArgs) -> Result<()> {
+    if !args.trusted_ips.is_empty() && matches!(args.policy, PolicyArg::None) {
+        return Err(Failure::usage(
+            "--trusted-ip needs --policy app or --policy sms",
+        ));
+    }
+    if args.no_sms_provider && !matches!(args.policy, PolicyArg::Sms) {
+        return Err(Failure::usage("--no-sms-provider needs --policy sms"));
+    }
     let mut builder = Emulator::builder()
         .port(args.port)
         .lenient_bearer(args.lenient_bearer)
@@ -138,6 +158,9 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         .phone_noise_defect(!args.fixed_phone_noise);
     if let Some(domain) = args.tenant_domain {
         builder = builder.tenant_domain(domain);
+    }
+    if let Some(version) = args.server_version {
+        builder = builder.server_version(version);
     }
     if let Some(t) = args.time {
         builder = builder.time(t);
@@ -153,8 +176,18 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
             args.port
         )),
     })?;
-    if matches!(args.policy, PolicyArg::Sms) {
-        portal.set_policy(&TfaPolicy::new(TfaType::Sms));
+    let tfa_type = match args.policy {
+        PolicyArg::Sms => Some(TfaType::Sms),
+        PolicyArg::App if !args.trusted_ips.is_empty() => Some(TfaType::App),
+        _ => None,
+    };
+    if let Some(tfa_type) = tfa_type {
+        let mut policy = TfaPolicy::new(tfa_type);
+        policy.trusted_ips = args.trusted_ips.clone();
+        portal.set_policy(&policy);
+    }
+    if args.no_sms_provider {
+        portal.set_sms_provider(false);
     }
     let users = seed(&portal)?;
     // One line, whatever `--json` says: the contract for the parent process.
