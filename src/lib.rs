@@ -126,6 +126,9 @@ mod models;
 mod people;
 #[cfg(test)]
 mod properties;
+#[cfg(feature = "totp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+pub mod provision;
 mod proxy;
 mod redact;
 mod request;
