@@ -1,10 +1,11 @@
 //! The HTTP loop: `tiny_http` accepts connections (HTTP/1.1, keep-alive) on its own threads;
 //! one emulator thread takes the parsed requests, runs the handlers and answers.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::creds::Creds;
+use super::faults::Action;
 use super::http::{Body, Context, Incoming, Outgoing};
 use super::log::LoggedRequest;
 use super::routes::handle;
@@ -63,8 +64,8 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         (_, Ok(_), _) if body.len() as u64 > MAX_BODY => Outgoing::empty(413),
         (None, Ok(_), _) => Outgoing::empty(404),
         // Fault injection (`faults.rs`): a matching rule answers instead of the handler.
-        (Some(_), Ok(_), Some(status)) => Outgoing::empty(status),
-        (Some(api_path), Ok(_), None) => {
+        (Some(_), Ok(_), Some(Action::Status(status))) => Outgoing::empty(status),
+        (Some(api_path), Ok(_), None | Some(Action::Drop)) => {
             let ctx = Context {
                 base_url: &shared.base_url,
                 tenant_domain: &shared.tenant_domain,
@@ -88,6 +89,17 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
             out.status,
         ));
         keep_newest(&mut log, MAX_LOGGED);
+    }
+    if fault == Some(Action::Drop) {
+        // The request took effect; the answer breaks off after its head: a chunked body whose
+        // first chunk size is not a number, so the client fails at once (as on a dropped
+        // line) instead of waiting for bytes that never come.
+        let mut writer = request.into_writer();
+        let _ = writer.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        );
+        let _ = writer.flush();
+        return;
     }
     let _ = request.respond(to_response(out));
 }

@@ -254,10 +254,8 @@ impl Provisioner {
                     let mut record = Record::new(&account.email, Status::Failed);
                     // Keep the key of a half-done link: the next run still needs it.
                     if let Some(prev) = self.vault.latest(&account.email) {
-                        if prev.status == Status::KeySaved {
-                            return (Outcome::Failed, Some(reason));
-                        }
                         record.user_id = prev.user_id;
+                        record.totp_key = prev.totp_key;
                     }
                     record.error = Some(reason.clone());
                     return match self.vault.append(&record) {
@@ -295,8 +293,14 @@ impl Provisioner {
                     Ok(Totp::docspace().code_to_send(&key, &SystemClock).expose().to_owned())
                 })?;
                 *rotate_pending = false;
-                let codes = linked.backup_codes.as_deref();
-                self.record_linked(email, &uid, &linked.setup.manual_entry_key, codes)?;
+                let codes = match (linked.backup_codes, &linked.validation.session_token) {
+                    (Some(codes), _) => Some(codes),
+                    // Listing them failed once (a passing failure): the link stands, so ask
+                    // again with the session validate opened.
+                    (None, Some(session)) => self.list_codes(&self.client.with_token(session.clone())),
+                    (None, None) => None,
+                };
+                self.record_linked(email, &uid, &linked.setup.manual_entry_key, codes.as_deref())?;
                 Ok((Outcome::Linked, None))
             }
             LoginOutcome::TfaCodeRequired { ticket } => {
@@ -332,9 +336,8 @@ impl Provisioner {
                     Err(e) => return Err(e),
                 };
                 // A half-done link (the crash came after validate): finish it.
-                let signed_in = self.client.with_token(session.token);
-                let codes = signed_in.tfa().backup_codes();
-                self.record_linked(&account.email, &uid, &key_text, codes.as_deref().ok())?;
+                let codes = self.list_codes(&self.client.with_token(session.token));
+                self.record_linked(&account.email, &uid, &key_text, codes.as_deref())?;
                 Ok((Outcome::Linked, None))
             }
             LoginOutcome::Authenticated(_) => self.settle(account, None, Status::NotApplicable, Outcome::NotApplicable,
@@ -343,6 +346,20 @@ impl Provisioner {
             LoginOutcome::SmsRequired { .. } => self.settle(account, None, Status::NotApplicable, Outcome::NotApplicable,
                 "the portal asks this account for an SMS code, not an authenticator app"),
         }
+    }
+
+    /// The backup codes, asked up to three times (a read: safe to repeat).
+    fn list_codes(&self, signed_in: &Client) -> Option<Vec<BackupCode>> {
+        for attempt in 1..=3 {
+            match signed_in.tfa().backup_codes() {
+                Ok(codes) => return Some(codes),
+                Err(e) if passing(&e) && attempt < 3 => {
+                    std::thread::sleep(self.retry_pause * attempt);
+                }
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     fn record_linked(

@@ -173,6 +173,13 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Link an authenticator app to many accounts, keeping every key in a vault (resumable)
+    ///
+    /// Logs each account in with its password; saves the key to the vault (flushed to disk)
+    /// before validate is sent; then validate, the backup codes, and the outcome. Running it
+    /// again skips linked accounts, finishes half-done ones and retries failed ones. Exit 0
+    /// only if every account ended linked (now or before); 8 otherwise; 130 after Ctrl-C.
+    Provision(crate::provision::ProvisionArgs),
     /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
     ///
     /// Prints one JSON line, {"url", "users": [{"email", "password", "apiKey", "id", "linked",

@@ -93,6 +93,10 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),
+        Command::Provision(args) => {
+            let needs_token = args.rotate;
+            crate::provision::run(out, args, client(&global, needs_token)?)
+        }
         #[cfg(feature = "emulator")]
         Command::Demo => crate::demo::run(out),
         Command::Link {
