@@ -1,0 +1,285 @@
+//! The provisioning library (`docspace_tfa::provision`) against the emulator: every outcome,
+//! resuming a half-done link, passing failures, rotation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use docspace_tfa::emulator::{Emulator, EmulatorBuilder, Fault, NewUser};
+use docspace_tfa::provision::{parse_accounts, Outcome, Provisioner, Record, Status, Vault};
+use docspace_tfa::totp::TotpKey;
+use docspace_tfa::{LoginOutcome, Secret};
+
+fn vault_path(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!(
+        "dtfa-provision-{name}-{}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+fn provisioner(portal: &Emulator, path: &PathBuf) -> Provisioner {
+    Provisioner::new(portal.client().unwrap(), Vault::open(path).unwrap())
+        .jobs(3)
+        .retry_pause(Duration::from_millis(1))
+}
+
+fn history(path: &PathBuf, email: &str) -> Vec<Record> {
+    let (all, skipped) = Vault::read_all(path).unwrap();
+    assert_eq!(skipped, 0);
+    all.into_iter().filter(|r| r.email == email).collect()
+}
+
+/// The vault's key logs the account in, and it is the key the portal holds.
+fn assert_key_logs_in(portal: &Emulator, email: &str, password: &str, key: &Secret) {
+    let id = portal.user_id(email).unwrap();
+    let state = portal.user_state(&id).unwrap();
+    assert!(state.linked, "{email}");
+    assert_eq!(
+        state.manual_entry_key.as_ref().map(Secret::expose),
+        Some(key.expose())
+    );
+    let key = TotpKey::from_base32(key.expose()).unwrap();
+    portal
+        .client()
+        .unwrap()
+        .auth()
+        .login_with_totp(email, password, &key)
+        .unwrap_or_else(|e| panic!("{email}: the vault's key does not log in: {e}"));
+}
+
+#[test]
+fn every_outcome_and_a_rerun_that_skips_what_is_done() {
+    let portal = Emulator::start().unwrap();
+    for i in 1..=4 {
+        portal
+            .add_user(NewUser::new(
+                format!("bot{i}@example.com"),
+                format!("pw{i}"),
+            ))
+            .unwrap();
+    }
+    portal
+        .add_user(NewUser::new("linked@example.com", "pw-l").linked())
+        .unwrap();
+    let text = "email,password\nbot1@example.com,pw1\nbot2@example.com,pw2\nbot3@example.com,pw3\n\
+                bot4@example.com,pw4\nlinked@example.com,pw-l\nbot1@example.com,dup\n\
+                nobody@example.com,pw\nbot2@example.com\n";
+    let parsed = parse_accounts(text);
+    assert_eq!(
+        parsed.bad_rows.iter().map(|b| b.line).collect::<Vec<_>>(),
+        [7, 9]
+    );
+    let path = vault_path("outcomes");
+    let events = std::sync::Mutex::new(Vec::new());
+    let summary = provisioner(&portal, &path).run(&parsed.accounts, |e| {
+        events
+            .lock()
+            .unwrap()
+            .push((e.email.clone(), e.outcome, e.error.clone()))
+    });
+    let events = events.into_inner().unwrap();
+    let outcome = |email: &str| events.iter().find(|e| e.0 == email).unwrap().clone();
+    let table: &[(&str, Outcome, Status, &str)] = &[
+        ("bot1@example.com", Outcome::Linked, Status::Linked, ""),
+        ("bot4@example.com", Outcome::Linked, Status::Linked, ""),
+        (
+            "linked@example.com",
+            Outcome::AlreadyLinked,
+            Status::AlreadyLinked,
+            "does not hold",
+        ),
+        ("nobody@example.com", Outcome::Failed, Status::Failed, "401"),
+    ];
+    for (email, want, status, why) in table {
+        let (_, got, error) = outcome(email);
+        assert_eq!(got, *want, "{email}");
+        let latest = history(&path, email).pop().unwrap();
+        assert_eq!(latest.status, *status, "{email}");
+        assert!(error.unwrap_or_default().contains(why), "{email}");
+    }
+    assert_eq!(
+        (summary.linked, summary.already_linked, summary.failed),
+        (4, 1, 1)
+    );
+    assert!(!summary.all_linked());
+    for i in 1..=4 {
+        let email = format!("bot{i}@example.com");
+        let h = history(&path, &email);
+        let statuses: Vec<_> = h.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::KeySaved, Status::Linked], "{email}");
+        assert_eq!(h[1].backup_codes.as_ref().map(Vec::len), Some(5));
+        assert_key_logs_in(
+            &portal,
+            &email,
+            &format!("pw{i}"),
+            h[1].totp_key.as_ref().unwrap(),
+        );
+    }
+
+    // The rerun sends nothing for linked accounts and retries the rest.
+    portal.clear_requests();
+    let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
+    assert_eq!(summary.already_provisioned, 4);
+    assert_eq!(
+        portal.request_count("POST", "authentication"),
+        2,
+        "only the two not linked"
+    );
+}
+
+#[test]
+fn not_applicable_when_the_portal_signs_in_without_a_second_factor() {
+    let portal = EmulatorBuilder::default()
+        .app_method_enabled(false)
+        .start()
+        .unwrap();
+    portal
+        .add_user(NewUser::new("plain@example.com", "pw"))
+        .unwrap();
+    let path = vault_path("na");
+    let parsed = parse_accounts("{\"email\":\"plain@example.com\",\"password\":\"pw\"}\n");
+    let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
+    assert_eq!(summary.not_applicable, 1);
+    let h = history(&path, "plain@example.com");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].status, Status::NotApplicable);
+    assert!(h[0].totp_key.is_none());
+}
+
+#[test]
+fn a_validate_whose_answer_is_lost_or_refused_ends_linked_with_the_saved_key() {
+    // (fault on validate, what happens to the portal, the requests that finish it)
+    let cases: &[(&str, Fault, &str)] = &[
+        // The portal linked the app but the answer was lost: the next pass logs in with the
+        // saved key (`authentication/{code}`).
+        (
+            "dropped",
+            Fault::dropped()
+                .on("POST", "settings/tfaapp/validate")
+                .times(1),
+            "authentication/{code}",
+        ),
+        // The portal did not link it: setup hands out the same key, validate again.
+        (
+            "503",
+            Fault::status(503)
+                .on("POST", "settings/tfaapp/validate")
+                .times(1),
+            "settings/tfaapp/validate",
+        ),
+    ];
+    for (name, fault, finisher) in cases {
+        let portal = Emulator::start().unwrap();
+        portal
+            .add_user(NewUser::new("bot@example.com", "pw"))
+            .unwrap();
+        portal.add_fault(fault.clone());
+        let path = vault_path(&format!("lost-{name}"));
+        let parsed = parse_accounts("email,password\nbot@example.com,pw\n");
+        let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
+        assert_eq!(summary.linked, 1, "{name}");
+        let h = history(&path, "bot@example.com");
+        let statuses: Vec<_> = h.iter().map(|r| r.status).collect();
+        // One key_saved line: a repeated setup returned the same key, not written twice.
+        assert_eq!(statuses, [Status::KeySaved, Status::Linked], "{name}");
+        assert_eq!(h[0].totp_key, h[1].totp_key);
+        assert!(portal.request_count("POST", finisher) >= 1, "{name}");
+        assert_key_logs_in(
+            &portal,
+            "bot@example.com",
+            "pw",
+            h[1].totp_key.as_ref().unwrap(),
+        );
+    }
+}
+
+#[test]
+fn a_crash_after_key_saved_is_finished_by_the_next_run() {
+    let portal = Emulator::start().unwrap();
+    let id = portal
+        .add_user(NewUser::new("bot@example.com", "pw"))
+        .unwrap();
+    // As the crashed run left it: the key saved and validate sent (the app linked), nothing
+    // after.
+    let LoginOutcome::TfaActivationRequired { ticket, .. } = portal
+        .client()
+        .unwrap()
+        .auth()
+        .login("bot@example.com", "pw")
+        .unwrap()
+    else {
+        panic!("expected an activation challenge");
+    };
+    let client = portal.client().unwrap();
+    let setup = client.tfa().setup_with(&ticket).unwrap();
+    let path = vault_path("crash");
+    let vault = Vault::open(&path).unwrap();
+    let mut saved = Record::new("bot@example.com", Status::KeySaved);
+    saved.totp_key = Some(setup.manual_entry_key.clone());
+    vault.append(&saved).unwrap();
+    let code = portal.current_code(&id).unwrap();
+    client.tfa().validate_with(&ticket, code.expose()).unwrap();
+    drop(vault);
+    let parsed = parse_accounts("email,password\nbot@example.com,pw\n");
+    let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
+    assert_eq!(summary.linked, 1);
+    let latest = history(&path, "bot@example.com").pop().unwrap();
+    assert_eq!(latest.status, Status::Linked);
+    assert_eq!(latest.totp_key.as_ref(), Some(&setup.manual_entry_key));
+    assert_eq!(latest.backup_codes.as_ref().map(Vec::len), Some(5));
+    assert_eq!(
+        portal.request_count("POST", "settings/tfaapp/validate"),
+        1,
+        "not sent again"
+    );
+}
+
+#[test]
+fn rotation_unlinks_with_the_owners_token_and_keeps_the_history() {
+    let portal = Emulator::start().unwrap();
+    let owner = portal
+        .add_user(NewUser::new("owner@example.com", "pw-o").owner())
+        .unwrap();
+    portal
+        .add_user(NewUser::new("bot@example.com", "pw"))
+        .unwrap();
+    let owner_client = portal
+        .client()
+        .unwrap()
+        .with_token(portal.issue_api_key(&owner).unwrap());
+    let path = vault_path("rotate");
+    let parsed = parse_accounts("email,password\nbot@example.com,pw\n");
+    assert_eq!(
+        provisioner(&portal, &path)
+            .run(&parsed.accounts, |_| {})
+            .linked,
+        1
+    );
+    let first = history(&path, "bot@example.com").pop().unwrap();
+    let summary = provisioner(&portal, &path)
+        .rotate_with(owner_client)
+        .run(&parsed.accounts, |_| {});
+    assert_eq!(summary.linked, 1);
+    let h = history(&path, "bot@example.com");
+    let statuses: Vec<_> = h.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::KeySaved,
+            Status::Linked,
+            Status::KeySaved,
+            Status::Linked
+        ]
+    );
+    let new = h.last().unwrap();
+    assert_ne!(new.totp_key, first.totp_key, "a new key");
+    assert_ne!(new.backup_codes, first.backup_codes, "new codes");
+    assert_key_logs_in(
+        &portal,
+        "bot@example.com",
+        "pw",
+        new.totp_key.as_ref().unwrap(),
+    );
+    assert_eq!(portal.request_count("PUT", "settings/tfaappnewapp"), 1);
+}
