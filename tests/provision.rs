@@ -263,15 +263,17 @@ fn rotation_unlinks_with_the_owners_token_and_keeps_the_history() {
     assert_eq!(summary.linked, 1);
     let h = history(&path, "bot@example.com");
     let statuses: Vec<_> = h.iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses,
-        [
-            Status::KeySaved,
-            Status::Linked,
-            Status::KeySaved,
-            Status::Linked
-        ]
-    );
+    // The link, then the rotation: the old key marked unknown before the unlink, the new key
+    // saved before validate, linked.
+    let want = [
+        Status::KeySaved,
+        Status::Linked,
+        Status::KeySaved,
+        Status::KeySaved,
+        Status::Linked,
+    ];
+    assert_eq!(statuses, want);
+    assert_eq!(h[2].totp_key, first.totp_key);
     let new = h.last().unwrap();
     assert_ne!(new.totp_key, first.totp_key, "a new key");
     assert_ne!(new.backup_codes, first.backup_codes, "new codes");

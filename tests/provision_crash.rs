@@ -29,7 +29,9 @@ fn fleet(portal: &Emulator, n: usize, dir: &Path) -> PathBuf {
     let mut csv = String::from("email,password,passwordEnv\n");
     for i in 1..=n {
         let (email, password) = account(i);
-        portal.add_user(NewUser::new(email.as_str(), password.as_str())).unwrap();
+        portal
+            .add_user(NewUser::new(email.as_str(), password.as_str()))
+            .unwrap();
         if i % 3 == 0 {
             csv.push_str(&format!("{email},,FLEET_PW_{i}\n"));
         } else {

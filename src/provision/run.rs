@@ -313,6 +313,17 @@ impl Provisioner {
                     let owner = self.owner.as_ref().ok_or_else(|| {
                         Error::invalid_input("rotation", "no owner client for the rotation")
                     })?;
+                    // Before the unlink: the account is "key saved, outcome unknown" again, so
+                    // a run stopped after the unlink (whatever its flags) links it anew, and one
+                    // stopped before finds the old key still good.
+                    if let Some(prev) = self.vault.latest(&account.email) {
+                        let mut rotating = prev;
+                        rotating.status = Status::KeySaved;
+                        rotating.user_id = Some(uid.clone());
+                        rotating.error = Some("rotation: unlinking the old key".to_owned());
+                        rotating.updated_at = super::vault::rfc3339_now();
+                        self.vault.append(&rotating)?;
+                    }
                     owner.tfa().unlink_user(&uid)?;
                     *rotate_pending = false;
                     // The next pass finds the app unlinked and links a new one.
@@ -391,12 +402,10 @@ impl Provisioner {
         let mut record = Record::new(&account.email, status);
         record.user_id = uid.map(str::to_owned);
         record.error = Some(why.to_owned());
-        // A saved key is never superseded by a line without it while it may still be the
-        // linked one.
+        // A saved key is carried on: the latest line always has the newest key the portal may
+        // hold.
         if let Some(prev) = self.vault.latest(&account.email) {
-            if prev.status == Status::KeySaved && status != Status::NotApplicable {
-                record.totp_key = prev.totp_key;
-            }
+            record.totp_key = prev.totp_key;
         }
         self.vault.append(&record)?;
         Ok((outcome, Some(why.to_owned())))
