@@ -18,7 +18,8 @@ SMOKE=0
 [[ "${1:-}" == "--smoke" ]] && SMOKE=1
 if [[ $SMOKE == 1 ]]; then
   SIZES="30"; JOBS="1 4"; PY_SIZES="${PY_SIZES:-30}"
-  cargo build --quiet --features cli,emulator
+  # --all-features: the binary `cargo test --all-features` built (CI runs that first).
+  cargo build --quiet --all-features --bin docspace-tfa
   BIN=target/debug/docspace-tfa
 else
   SIZES="${SIZES:-1000 10000}"; JOBS="${JOBS:-1 4 16}"; PY_SIZES="${PY_SIZES:-1000}"
