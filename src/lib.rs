@@ -171,3 +171,8 @@ pub use tfa::Tfa;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust block of `docs/provisioning.md`, compiled as a doc test.
+#[cfg(all(doctest, feature = "totp"))]
+#[doc = include_str!("../docs/provisioning.md")]
+pub struct ProvisioningDoctests;
