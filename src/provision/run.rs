@@ -247,7 +247,9 @@ impl Provisioner {
             match self.attempt(account, &mut rotate_pending) {
                 Ok(done) => return done,
                 Err(e) if passing(&e) && attempt < ACCOUNT_ATTEMPTS => {
-                    std::thread::sleep(self.retry_pause * attempt);
+                    // The server's Retry-After when it gave one (at most a minute).
+                    let asked = e.retry_after().map(|d| d.min(Duration::from_secs(60)));
+                    std::thread::sleep(asked.unwrap_or(self.retry_pause * attempt));
                 }
                 Err(e) => {
                     let reason = e.to_string();

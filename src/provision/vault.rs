@@ -106,7 +106,10 @@ impl Record {
 /// An open vault: the file (appended to) and the latest record of each account.
 pub struct Vault {
     path: PathBuf,
-    file: Mutex<Writer>,
+    /// The file, opened for appending. Writes are ordered by `writer`; flushes (`fdatasync`)
+    /// run outside that lock, so the flushes of several workers can share one disk commit.
+    file: File,
+    writer: Mutex<Writer>,
     latest: Mutex<HashMap<String, Record>>,
     skipped: usize,
 }
@@ -121,7 +124,6 @@ impl fmt::Debug for Vault {
 }
 
 struct Writer {
-    file: File,
     /// The file ends in a torn line (no line break): the next record starts on a new line.
     needs_newline: bool,
 }
@@ -195,8 +197,8 @@ impl Vault {
         }
         Ok(Vault {
             path: path.to_owned(),
-            file: Mutex::new(Writer {
-                file,
+            file,
+            writer: Mutex::new(Writer {
                 needs_newline: !text.is_empty() && !text.ends_with('\n'),
             }),
             latest: Mutex::new(latest),
@@ -247,18 +249,21 @@ impl Vault {
         let mut line = serde_json::to_string(record)
             .map_err(|e| Error::io("write a vault record", std::io::Error::other(e.to_string())))?;
         line.push('\n');
-        let mut writer = lock(&self.file);
-        if writer.needs_newline {
-            line.insert(0, '\n');
-        }
         let shown = self.path.display();
-        writer
-            .file
-            .write_all(line.as_bytes())
-            .and_then(|()| writer.file.sync_data())
-            .map_err(|e| Error::io(format!("write the vault {shown}"), e))?;
-        writer.needs_newline = false;
-        drop(writer);
+        let failed = |e| Error::io(format!("write the vault {shown}"), e);
+        {
+            let mut writer = lock(&self.writer);
+            if writer.needs_newline {
+                line.insert(0, '\n');
+            }
+            // One write of the whole line, in append mode. If it fails part way, the next
+            // line starts on a new line all the same.
+            writer.needs_newline = true;
+            (&self.file).write_all(line.as_bytes()).map_err(failed)?;
+            writer.needs_newline = false;
+        }
+        // Flushes this line (and any written before it) to disk before returning.
+        self.file.sync_data().map_err(failed)?;
         lock(&self.latest).insert(record.email.to_ascii_lowercase(), record.clone());
         Ok(())
     }
