@@ -10,7 +10,7 @@ use super::vault::{Record, Status, Vault};
 use crate::auth::LoginOutcome;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::models::BackupCode;
+use crate::models::{BackupCode, SetupCode};
 use crate::secret::Secret;
 use crate::totp::{SystemClock, Totp, TotpKey};
 
@@ -107,6 +107,24 @@ impl Summary {
         self.total() == self.linked + self.already_provisioned
     }
 }
+
+/// `already_linked` without a key in the vault.
+const NO_KEY: &str = "an authenticator app is already linked to this account with a key the \
+    vault does not hold; the portal owner can unlink it (`docspace-tfa unlink --user ID`) and \
+    the next run links a new one";
+/// `already_linked` with a key in the vault that does not log in.
+const WRONG_KEY: &str = "an authenticator app is linked, but the vault's key for this account \
+    does not log in (another key was linked, or this machine's clock is off by more than five \
+    minutes)";
+/// `not_applicable`: a login without a second factor.
+const NO_SECOND_FACTOR: &str = "the portal signs this account in without a second factor (TFA \
+    is off, not mandatory for it, or its IP address is trusted): there is no authenticator to \
+    link";
+/// `not_applicable`: SMS.
+const SMS_INSTEAD: &str = "the portal asks this account for an SMS code, not an authenticator app";
+/// A `linked` line without backup codes.
+const NO_CODES: &str = "the backup codes could not be listed: list them with `docspace-tfa \
+    codes` after a login with the key";
 
 /// Attempts of one account's flow when a failure is passing (network, 5xx, 429).
 const ACCOUNT_ATTEMPTS: u32 = 4;
@@ -280,37 +298,31 @@ impl Provisioner {
             LoginOutcome::TfaActivationRequired { ticket, .. } => {
                 let uid = ticket.uid().to_owned();
                 let email = &account.email;
-                let linked = self.client.tfa().link_with(&ticket, |setup| {
-                    let key = setup.totp_key()?;
-                    let mut saved = Record::new(email, Status::KeySaved);
-                    saved.user_id = Some(uid.clone());
-                    saved.totp_key = Some(setup.manual_entry_key.clone());
-                    // Written and flushed before validate is sent.
-                    let unchanged = self.vault.latest(email).is_some_and(|r| {
-                        r.status == Status::KeySaved && r.totp_key.as_ref() == Some(&setup.manual_entry_key)
-                    });
-                    if !unchanged {
-                        self.vault.append(&saved)?;
-                    }
-                    Ok(Totp::docspace().code_to_send(&key, &SystemClock).expose().to_owned())
-                })?;
+                let linked = self
+                    .client
+                    .tfa()
+                    .link_with(&ticket, |setup| self.save_key(email, &uid, setup))?;
                 *rotate_pending = false;
                 let codes = match (linked.backup_codes, &linked.validation.session_token) {
                     (Some(codes), _) => Some(codes),
                     // Listing them failed once (a passing failure): the link stands, so ask
                     // again with the session validate opened.
-                    (None, Some(session)) => self.list_codes(&self.client.with_token(session.clone())),
+                    (None, Some(session)) => {
+                        self.list_codes(&self.client.with_token(session.clone()))
+                    }
                     (None, None) => None,
                 };
-                self.record_linked(email, &uid, &linked.setup.manual_entry_key, codes.as_deref())?;
+                self.record_linked(
+                    email,
+                    &uid,
+                    &linked.setup.manual_entry_key,
+                    codes.as_deref(),
+                )?;
                 Ok((Outcome::Linked, None))
             }
             LoginOutcome::TfaCodeRequired { ticket } => {
                 let uid = ticket.uid().to_owned();
-                let held = self
-                    .vault
-                    .latest(&account.email)
-                    .and_then(|r| r.totp_key);
+                let held = self.vault.latest(&account.email).and_then(|r| r.totp_key);
                 if *rotate_pending {
                     let owner = self.owner.as_ref().ok_or_else(|| {
                         Error::invalid_input("rotation", "no owner client for the rotation")
@@ -332,19 +344,15 @@ impl Provisioner {
                     return self.attempt(account, rotate_pending);
                 }
                 let Some(key_text) = held else {
-                    return self.settle(account, Some(&uid), Status::AlreadyLinked, Outcome::AlreadyLinked,
-                        "an authenticator app is already linked to this account with a key the \
-                         vault does not hold; the portal owner can unlink it (`docspace-tfa \
-                         unlink --user ID`) and the next run links a new one");
+                    return self.settle(account, Some(&uid), Status::AlreadyLinked, NO_KEY);
                 };
                 let key = TotpKey::from_base32(key_text.expose())?;
-                let session = match auth.login_with_totp(&account.email, account.password.clone(), &key) {
+                let password = account.password.clone();
+                let session = match auth.login_with_totp(&account.email, password, &key) {
                     Ok(s) => s,
                     Err(e) if e.kind() == ErrorKind::Unauthorized => {
-                        return self.settle(account, Some(&uid), Status::AlreadyLinked, Outcome::AlreadyLinked,
-                            "an authenticator app is linked, but the vault's key for this account \
-                             does not log in (another key was linked, or this machine's clock is \
-                             off by more than five minutes)");
+                        let status = Status::AlreadyLinked;
+                        return self.settle(account, Some(&uid), status, WRONG_KEY);
                     }
                     Err(e) => return Err(e),
                 };
@@ -353,12 +361,32 @@ impl Provisioner {
                 self.record_linked(&account.email, &uid, &key_text, codes.as_deref())?;
                 Ok((Outcome::Linked, None))
             }
-            LoginOutcome::Authenticated(_) => self.settle(account, None, Status::NotApplicable, Outcome::NotApplicable,
-                "the portal signs this account in without a second factor (TFA is off, not \
-                 mandatory for it, or its IP address is trusted): there is no authenticator to link"),
-            LoginOutcome::SmsRequired { .. } => self.settle(account, None, Status::NotApplicable, Outcome::NotApplicable,
-                "the portal asks this account for an SMS code, not an authenticator app"),
+            LoginOutcome::Authenticated(_) => {
+                self.settle(account, None, Status::NotApplicable, NO_SECOND_FACTOR)
+            }
+            LoginOutcome::SmsRequired { .. } => {
+                self.settle(account, None, Status::NotApplicable, SMS_INSTEAD)
+            }
         }
+    }
+
+    /// `link_with`'s `code_for`: the key goes to the vault (a `key_saved` line, flushed to
+    /// disk) before the code is returned, and so before validate is sent. A key the latest
+    /// line already holds as `key_saved` is not written twice (a repeated `setup` returns the
+    /// same key until the app is unlinked).
+    fn save_key(&self, email: &str, uid: &str, setup: &SetupCode) -> Result<String> {
+        let key = setup.totp_key()?;
+        let unchanged = self.vault.latest(email).is_some_and(|r| {
+            r.status == Status::KeySaved && r.totp_key.as_ref() == Some(&setup.manual_entry_key)
+        });
+        if !unchanged {
+            let mut saved = Record::new(email, Status::KeySaved);
+            saved.user_id = Some(uid.to_owned());
+            saved.totp_key = Some(setup.manual_entry_key.clone());
+            self.vault.append(&saved)?;
+        }
+        let code = Totp::docspace().code_to_send(&key, &SystemClock);
+        Ok(code.expose().to_owned())
     }
 
     /// The backup codes, asked up to three times (a read: safe to repeat).
@@ -387,7 +415,7 @@ impl Provisioner {
         record.totp_key = Some(key.clone());
         record.backup_codes = codes.map(|c| c.iter().map(|b| b.code.clone()).collect());
         if codes.is_none() {
-            record.error = Some("the backup codes could not be listed: list them with `docspace-tfa codes` after a login".to_owned());
+            record.error = Some(NO_CODES.to_owned());
         }
         self.vault.append(&record)
     }
@@ -398,7 +426,6 @@ impl Provisioner {
         account: &Account,
         uid: Option<&str>,
         status: Status,
-        outcome: Outcome,
         why: &str,
     ) -> Result<(Outcome, Option<String>)> {
         let mut record = Record::new(&account.email, status);
@@ -410,6 +437,11 @@ impl Provisioner {
             record.totp_key = prev.totp_key;
         }
         self.vault.append(&record)?;
+        let outcome = match status {
+            Status::NotApplicable => Outcome::NotApplicable,
+            Status::AlreadyLinked => Outcome::AlreadyLinked,
+            _ => Outcome::Failed,
+        };
         Ok((outcome, Some(why.to_owned())))
     }
 }
