@@ -165,11 +165,12 @@ pub struct Provisioner {
 }
 
 impl Provisioner {
-    /// A provisioner sending through `client` (its base URL; no token needed) and keeping the
-    /// keys in `vault`; one worker.
+    /// A provisioner sending through `client` (its base URL, settings and connection pool) and
+    /// keeping the keys in `vault`; one worker. The accounts log in themselves: a token the
+    /// client holds is not sent (with one, the portal would act on the token's user).
     pub fn new(client: Client, vault: Vault) -> Provisioner {
         Provisioner {
-            client,
+            client: client.with_token(""),
             vault,
             jobs: 1,
             owner: None,
