@@ -3,7 +3,8 @@
 //! key, and no key the portal holds is missing from the vault. And a run through 503s and
 //! dropped connections ends with every account linked after at most one rerun.
 //!
-//! The kill points are counted in vault lines, not time: each kill comes after a random
+//! After each kill, every account the portal holds as linked must already have that key as
+//! its latest key in the vault. The kill points are counted in vault lines, not time: each kill comes after a random
 //! number (1 to 25) of new lines. The seed is printed; `PROVISION_CRASH_SEED=N` replays one.
 #![cfg(unix)]
 
@@ -130,6 +131,30 @@ fn assert_fleet_linked(portal: &Emulator, vault: &Path, n: usize) {
     }
 }
 
+/// At a crash point: every account the portal holds as linked has that key as its latest
+/// key in the vault (the invariant the key-before-validate order keeps).
+fn assert_no_key_missing(portal: &Emulator, vault: &Path, n: usize) {
+    let (records, _torn) = Vault::read_all(vault).unwrap();
+    let mut latest_key: HashMap<&str, &str> = HashMap::new();
+    for r in &records {
+        if let Some(k) = &r.totp_key {
+            latest_key.insert(r.email.as_str(), k.expose());
+        }
+    }
+    for i in 1..=n {
+        let (email, _) = account(i);
+        let state = portal.user_state(&portal.user_id(&email).unwrap()).unwrap();
+        if state.linked {
+            let portal_key = state.manual_entry_key.as_ref().map(|k| k.expose());
+            assert_eq!(
+                latest_key.get(email.as_str()).copied(),
+                portal_key,
+                "{email} is linked with a key the vault lacks"
+            );
+        }
+    }
+}
+
 #[test]
 fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key() {
     const ACCOUNTS: usize = 200;
@@ -169,6 +194,7 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();
                 kills += 1;
+                assert_no_key_missing(&portal, &vault, ACCOUNTS);
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
