@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     after_help = "Exit codes: 0 success, 1 network/server/decode failure, 2 usage or bad \
 input (nothing sent), 3 code rejected, 4 unauthorized or forbidden, 5 TFA app not available or \
-already linked, 6 too many attempts, 7 TFA does not apply to the user (tfa_not_applicable)."
+already linked, 6 too many attempts, 7 TFA does not apply to the user (tfa_not_applicable), \
+8 provision left an account unlinked, 130 provision interrupted by Ctrl-C."
 )]
 pub struct Cli {
     #[command(flatten)]
