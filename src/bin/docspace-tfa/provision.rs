@@ -57,8 +57,8 @@ static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 /// Runs `provision`. `base` is the client from the global options (with the owner's token
 /// when one was given); `owner` is that client when `--rotate` needs it.
 pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
-    let text = read_accounts(&args.accounts)?;
-    let parsed = parse_accounts(&text);
+    // The input's text is dropped once parsed: memory follows the accounts, not the file.
+    let parsed = parse_accounts(&read_accounts(&args.accounts)?);
     for bad in &parsed.bad_rows {
         eprintln!(
             "{}: {}",
