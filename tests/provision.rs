@@ -287,3 +287,44 @@ fn rotation_unlinks_with_the_owners_token_and_keeps_the_history() {
     );
     assert_eq!(portal.request_count("PUT", "settings/tfaappnewapp"), 1);
 }
+
+#[test]
+fn the_emulator_closes_a_kept_alive_connection_after_ten_answers() {
+    use std::io::{Read, Write};
+    let portal = Emulator::start().unwrap();
+    let addr = portal.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let request = "GET /api/2.0/settings/tfaapp HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        stream.write_all(request.as_bytes()).unwrap();
+        // Each answer is a 401 with a JSON body: read its head and body by Content-Length.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        let mut body = vec![0; len];
+        stream.read_exact(&mut body).unwrap();
+        answers.push(head);
+    }
+    assert!(answers[..9]
+        .iter()
+        .all(|h| !h.contains("connection: close")));
+    assert!(answers[9].starts_with("http/1.1 401"), "{}", answers[9]);
+    assert!(answers[9].contains("connection: close"), "{}", answers[9]);
+    // The server ends the connection once the client does; the client sees no more answers.
+    let mut rest = Vec::new();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+}

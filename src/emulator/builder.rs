@@ -234,6 +234,7 @@ impl EmulatorBuilder {
             faults: Mutex::new(Faults::new(self.faults)),
             base_url,
             tenant_domain,
+            per_connection: Mutex::new(std::collections::HashMap::new()),
         });
         let server = Arc::new(server);
         let thread = std::thread::Builder::new()
