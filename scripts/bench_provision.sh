@@ -30,10 +30,13 @@ if [[ ! -x /usr/bin/time ]]; then
   apt-get install -y -qq time >/dev/null
 fi
 
-VENV=target/bench-provision-venv
-if [[ ! -x $VENV/bin/python ]]; then
+# The same pinned SDK and virtual environment as scripts/python_sdk.sh (made here if missing).
+SDK_VERSION=3.7.0
+VENV=target/python-sdk-$SDK_VERSION
+if ! "$VENV/bin/python" -c "import docspace_api_sdk" 2>/dev/null; then
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "docspace-api-sdk==3.7.0"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "docspace-api-sdk==$SDK_VERSION"
 fi
 
 WORK=$(mktemp -d)

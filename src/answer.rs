@@ -16,10 +16,10 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use ureq::http::HeaderMap;
 
-use crate::error::{Error, ErrorKind, Result, StatusError};
+use crate::error::{Advice, Error, ErrorKind, Result, StatusError};
 use crate::messages::ServerMessage;
 use crate::redact::{blank_quoted, bounded, quote, skeleton, snippet, Redactions};
-use crate::request::{ErrorClass, Request};
+use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
 use crate::text::find_cookie;
 
@@ -119,7 +119,9 @@ pub(crate) fn status_error(
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let html = !has_error_body && is_html(headers, body);
-    Error::status_error(StatusError {
+    let empty = !has_error_body && body.iter().all(u8::is_ascii_whitespace);
+    let advice = advice(req, status, kind, empty, retry_after);
+    let error = Error::status_error(StatusError {
         operation: req.operation(),
         status,
         kind,
@@ -134,7 +136,40 @@ pub(crate) fn status_error(
         retry_after,
         html,
         recognized,
-    })
+    });
+    match advice {
+        Some(advice) => error.with_advice(advice),
+        None => error,
+    }
+}
+
+/// What to do next about an error status, where the answer tells more than its status: an
+/// empty `401` is the framework refusing the credential itself, an empty `404` is no DocSpace
+/// API at all (the portal's own "not found" has an error body: `docs/server.md`), a `403` lock
+/// is the portal's attempt lock, whatever its text says.
+fn advice(
+    req: &Request<'_>,
+    status: u16,
+    kind: ErrorKind,
+    empty: bool,
+    retry_after: Option<Duration>,
+) -> Option<Advice> {
+    match (status, kind, req.errors) {
+        (401, _, _) if empty => match req.credential {
+            Credential::Bearer | Credential::Cookie => Some(Advice::TokenRefused),
+            Credential::Ticket(_) => Some(Advice::TicketRefused),
+            Credential::Anonymous => None,
+        },
+        (404, _, _) if empty => Some(Advice::NoApiAtUrl),
+        (401, _, ErrorClass::Login) if req.display_path == "authentication/{code}" => {
+            Some(Advice::CodeLoginRefused)
+        }
+        (403, ErrorKind::RateLimited, ErrorClass::Validate) => Some(Advice::CodeLock),
+        (403, ErrorKind::RateLimited, ErrorClass::Login) => Some(Advice::LoginLock),
+        (429, _, _) => Some(Advice::TooManyRequests { retry_after }),
+        (503, _, _) => Some(Advice::Unavailable),
+        _ => None,
+    }
 }
 
 /// The error for a `2xx` body that is not JSON: `reason` and the body's start redacted.

@@ -16,12 +16,12 @@ use ureq::http::{HeaderMap, Uri};
 use crate::answer::{header_str, parse_success_body, status_error, undecodable_success, Reply};
 use crate::auth::Authentication;
 use crate::config::{ClientBuilder, Config, Settings, USER_AGENT};
-use crate::error::{Error, Result};
+use crate::error::{Advice, Error, Result};
 use crate::link::ConfirmMemo;
 use crate::people::People;
 use crate::redact::Redactions;
 use crate::request::{Credential, Request};
-use crate::resolver::CachingResolver;
+use crate::resolver::{CachingResolver, NameNotResolved};
 use crate::retry::Failed;
 use crate::secret::Secret;
 use crate::tfa::Tfa;
@@ -187,6 +187,15 @@ impl Client {
         self.inner.token.is_some()
     }
 
+    /// Whether the token is an API key (`sk-…`), which is no session: there is nothing to log
+    /// out (see [`Authentication::logout`]).
+    pub(crate) fn token_is_api_key(&self) -> bool {
+        self.inner
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose().starts_with("sk-"))
+    }
+
     /// The TFA settings endpoints (`/api/2.0/settings/tfaapp…`).
     pub fn tfa(&self) -> Tfa<'_> {
         Tfa::new(self)
@@ -267,7 +276,7 @@ impl Client {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
-                None => return Err(error),
+                None => return Err(error.after_tries(attempt, started.elapsed())),
             }
         }
     }
@@ -312,6 +321,18 @@ impl Client {
             }
             Credential::Ticket(ticket) => {
                 builder = builder.header("Confirm", ticket.header_value());
+            }
+            Credential::Cookie => {
+                let token = self.inner.token.as_ref().ok_or_else(|| {
+                    final_(Error::invalid_input(
+                        "token",
+                        format!(
+                            "{} needs the session's token; set one on the builder, in DOCSPACE_TOKEN, or log in",
+                            req.operation()
+                        ),
+                    ))
+                })?;
+                builder = builder.header("Cookie", auth_cookie_header(token.expose()));
             }
         }
         let body: &[u8] = match &req.body {
@@ -409,14 +430,25 @@ impl Client {
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 Error::transport(req.operation(), true, Box::new(io))
             }
-            other => Error::transport(
-                req.operation(),
-                false,
-                match tls::untrusted_certificate(&other) {
-                    Some(untrusted) => Box::new(untrusted),
-                    None => Box::new(other),
-                },
-            ),
+            other => {
+                // The resolver marks a failed lookup with the host it looked up.
+                let unresolved = match &other {
+                    ureq::Error::Io(io) => NameNotResolved::host_of(io).map(str::to_owned),
+                    _ => None,
+                };
+                let err = Error::transport(
+                    req.operation(),
+                    false,
+                    match tls::untrusted_certificate(&other) {
+                        Some(untrusted) => Box::new(untrusted),
+                        None => Box::new(other),
+                    },
+                );
+                match unresolved {
+                    Some(host) => err.with_advice(Advice::HostNotFound { host }),
+                    None => err,
+                }
+            }
         }
     }
 }
@@ -431,6 +463,24 @@ fn timeout_in_words(which: ureq::Timeout) -> &'static str {
         }
         _ => "no complete answer within the request timeout (or the call's deadline, if nearer)",
     }
+}
+
+/// `asc_auth_key=<token>`, the token percent-encoded where a cookie value cannot hold a
+/// character as is (the server unescapes cookie values, as ASP.NET Core does).
+fn auth_cookie_header(token: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const COOKIE_VALUE: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b',')
+        .add(b';')
+        .add(b'\\')
+        .add(b'%');
+    format!(
+        "{}={}",
+        crate::text::AUTH_COOKIE,
+        utf8_percent_encode(token, COOKIE_VALUE)
+    )
 }
 
 /// A success status's answer, its body not read yet.
@@ -463,6 +513,12 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn the_auth_cookie_escapes_only_what_a_cookie_cannot_hold() {
+        assert_eq!(auth_cookie_header("ab+/=c"), "asc_auth_key=ab+/=c");
+        assert_eq!(auth_cookie_header("a;b,c%d"), "asc_auth_key=a%3Bb%2Cc%25d");
+    }
 
     #[test]
     fn client_is_send_sync_clone() {

@@ -52,6 +52,9 @@ use crate::text::{
 pub struct ConfirmTicket {
     confirm_type: String,
     uid: String,
+    /// The `encemail` of a phone ticket (`PhoneActivation`), which names its user by the
+    /// encrypted e-mail instead of a `uid`.
+    encemail: Option<String>,
     key: Secret,
     url: Option<String>,
     /// The `Confirm` header's value, made once (it holds the key): a ticket is sent often.
@@ -88,6 +91,48 @@ impl ConfirmTicket {
         Ok(ConfirmTicket {
             confirm_type,
             uid,
+            encemail: None,
+            key,
+            url: None,
+            header,
+        })
+    }
+
+    /// Builds a phone ticket (`PhoneActivation`), which names its user by `encemail` (the
+    /// encrypted e-mail of the confirm URL) instead of a `uid`: `Confirm:
+    /// type=…&encemail=…&key=…`. The server signs phone keys over the e-mail and type.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when a part is empty.
+    pub fn with_encemail(
+        confirm_type: impl Into<String>,
+        encemail: impl Into<String>,
+        key: impl Into<Secret>,
+    ) -> Result<Self> {
+        let (confirm_type, encemail, key) = (confirm_type.into(), encemail.into(), key.into());
+        if confirm_type.trim().is_empty() {
+            return Err(Error::invalid_input("confirm ticket", "the type is empty"));
+        }
+        if encemail.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "confirm ticket",
+                "the encemail is empty",
+            ));
+        }
+        if key.expose().trim().is_empty() {
+            return Err(Error::invalid_input("confirm ticket", "the key is empty"));
+        }
+        let header = Secret::new(format!(
+            "type={}&encemail={}&key={}",
+            utf8_percent_encode(&confirm_type, QUERY_VALUE),
+            utf8_percent_encode(&encemail, QUERY_VALUE),
+            utf8_percent_encode(key.expose(), QUERY_VALUE),
+        ));
+        Ok(ConfirmTicket {
+            confirm_type,
+            uid: String::new(),
+            encemail: Some(encemail),
             key,
             url: None,
             header,
@@ -115,7 +160,10 @@ impl ConfirmTicket {
     }
 
     /// Builds a ticket from the query part of a confirm URL (`type=…&uid=…`, with or without a
-    /// leading `?`) and the key. A `key` inside the query is used when `key` is empty.
+    /// leading `?`) and the key. A `key` inside the query is used when `key` is empty. A query
+    /// with `encemail` and no `uid` (the `PhoneActivation` URL of an SMS login,
+    /// `type=PhoneActivation&key=…&encemail=…`) makes a phone ticket
+    /// ([`with_encemail`](Self::with_encemail)).
     ///
     /// # Errors
     ///
@@ -128,35 +176,48 @@ impl ConfirmTicket {
             .ok_or_else(|| {
                 Error::invalid_input("confirm URL", "the query has no `type` parameter")
             })?;
-        let uid = find("uid")
-            .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| {
-                Error::invalid_input("confirm URL", "the query has no `uid` parameter")
-            })?;
         let mut key: Secret = key.into();
         if key.is_empty() {
             if let Some(k) = find("key") {
                 key = Secret::new(k);
             }
         }
-        Self::new(confirm_type, uid, key)
+        let uid = find("uid").filter(|u| !u.trim().is_empty());
+        let encemail = find("encemail").filter(|e| !e.trim().is_empty());
+        match (uid, encemail) {
+            (Some(uid), _) => Self::new(confirm_type, uid, key),
+            (None, Some(encemail)) => Self::with_encemail(confirm_type, encemail, key),
+            (None, None) => Err(Error::invalid_input(
+                "confirm URL",
+                "the query has no `uid` parameter",
+            )),
+        }
     }
 
-    /// Builds a ticket from the answer of [`Tfa::confirm`](crate::Tfa::confirm).
+    /// Builds a ticket from the answer of [`Tfa::confirm`](crate::Tfa::confirm): the URL and
+    /// `cookieValue`, or, for the SMS method, the phone link alone, whose query carries the key
+    /// (`type=PhoneActivation&key=…&encemail=…`, a ticket for
+    /// [`Authentication::set_phone`](crate::Authentication::set_phone)).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the answer carries no
-    /// key (the SMS method, or an older server that sends the key only as a cookie; the
-    /// client's [`Tfa::confirm`](crate::Tfa::confirm) already fills it in from `Set-Cookie`),
-    /// or when the URL lacks `type` or `uid`.
+    /// key (an older server that sends the key only as a cookie; the client's
+    /// [`Tfa::confirm`](crate::Tfa::confirm) already fills it in from `Set-Cookie`), or when
+    /// the URL lacks `type` or `uid` (or `encemail`).
     pub fn from_confirm_data(data: &ConfirmData) -> Result<Self> {
-        let key = data
-            .cookie_value
-            .clone()
-            .filter(|k| !k.expose().is_empty())
-            .ok_or_else(|| Error::invalid_input("confirm data", "it carries no confirm key"))?;
-        Self::from_url(&data.url, key)
+        match data.cookie_value.clone().filter(|k| !k.expose().is_empty()) {
+            Some(key) => Self::from_url(&data.url, key),
+            None if query_of(&data.url)
+                .is_some_and(|q| query_param(&parse_query(q), "key").is_some()) =>
+            {
+                Self::from_url(&data.url, "")
+            }
+            None => Err(Error::invalid_input(
+                "confirm data",
+                "it carries no confirm key",
+            )),
+        }
     }
 
     /// Builds a ticket from a confirm URL and the `Set-Cookie` values of the answer that
@@ -183,9 +244,21 @@ impl ConfirmTicket {
         &self.confirm_type
     }
 
-    /// The user id the ticket is for.
+    /// The user id the ticket is for; empty for a phone ticket, which names its user by
+    /// [`encemail`](Self::encemail).
     pub fn uid(&self) -> &str {
         &self.uid
+    }
+
+    /// The encrypted e-mail a phone ticket (`PhoneActivation`) names its user by.
+    pub fn encemail(&self) -> Option<&str> {
+        self.encemail.as_deref()
+    }
+
+    /// Whether this is a `PhoneActivation` ticket (for
+    /// [`Authentication::set_phone`](crate::Authentication::set_phone)).
+    pub fn is_phone_activation(&self) -> bool {
+        self.confirm_type.eq_ignore_ascii_case("PhoneActivation")
     }
 
     /// The confirm key.
@@ -219,6 +292,7 @@ impl fmt::Debug for ConfirmTicket {
         f.debug_struct("ConfirmTicket")
             .field("confirm_type", &self.confirm_type)
             .field("uid", &self.uid)
+            .field("encemail", &self.encemail)
             .field("key", &self.key)
             .field("url", &self.url.as_deref().map(redact_url))
             .finish()
@@ -253,6 +327,24 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{url}");
         }
         assert!(ConfirmTicket::from_url("https://p/c?type=TfaAuth&uid=1", "").is_err());
+    }
+
+    #[test]
+    fn phone_activation_url_makes_an_encemail_ticket() {
+        let url = "https://p/confirm/PhoneActivation?type=PhoneActivation&key=638.ab%2Bc&encemail=x%2By%3D";
+        let t = ConfirmTicket::from_url(url, "").unwrap();
+        assert!(t.is_phone_activation());
+        assert_eq!((t.uid(), t.encemail()), ("", Some("x+y=")));
+        assert_eq!(t.key().expose(), "638.ab+c");
+        assert_eq!(
+            t.header_value(),
+            "type=PhoneActivation&encemail=x%2By%3D&key=638.ab%2Bc"
+        );
+        assert!(!format!("{t:?}").contains("ab+c"));
+        // A uid wins when both are there; neither is an error.
+        let t = ConfirmTicket::from_query("type=PhoneActivation&uid=u&encemail=e", "k").unwrap();
+        assert_eq!((t.uid(), t.encemail()), ("u", None));
+        assert!(ConfirmTicket::from_query("type=PhoneActivation&key=k", "").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Checking a TFA code before it is sent.
+//! Checking a TFA code, or a phone number, before it is sent.
 
 use crate::error::{Error, Result};
 
@@ -60,6 +60,36 @@ pub fn normalize_code(code: &str) -> Result<String> {
         ));
     }
     Ok(cleaned)
+}
+
+/// Normalizes a phone number as the server does (every character but the digits `0`–`9`
+/// dropped, cut to 64 digits), or refuses an empty one before anything is sent (the server
+/// would answer a `500` "Enter mobile phone number").
+///
+/// Nothing else is checked, as on the server: the country code is part of the digits
+/// (`+1 (234) 567-8901` → `12345678901`). Digits of other scripts are not digits here.
+/// The error never repeats the number.
+///
+/// ```
+/// use docspace_tfa::{normalize_phone, ErrorKind};
+///
+/// assert_eq!(normalize_phone("+1 (234) 567-8901")?, "12345678901");
+/// assert_eq!(normalize_phone(" +-() ").unwrap_err().kind(), ErrorKind::InvalidInput);
+/// # Ok::<(), docspace_tfa::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the number holds no digit.
+pub fn normalize_phone(phone: &str) -> Result<String> {
+    let digits = crate::phone::phone_digits(phone);
+    if digits.is_empty() {
+        return Err(Error::invalid_input(
+            "phone number",
+            "it holds no digit (the server keeps only the digits 0-9)",
+        ));
+    }
+    Ok(digits)
 }
 
 #[cfg(test)]

@@ -58,7 +58,11 @@
 //!
 //! Every call returns [`Result<T, Error>`](Error). `Error` is opaque: match on
 //! [`Error::kind`], and read the rest through its accessors ([`Error::status`],
-//! [`Error::server_message`], [`Error::retry_after`], …):
+//! [`Error::server_message`], [`Error::retry_after`], [`Error::advice`], …). Its `Display`
+//! says what failed and, where the answer tells, what to do next (an [`Advice`]: a refused
+//! token, a base URL with a path, a host name that does not resolve, the portal's attempt
+//! lock); its `Debug` is that line with the kind, operation and status, so `main() ->
+//! Result<(), Error>` prints something a person can read:
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, ErrorKind};
@@ -100,9 +104,9 @@
 //! # How the crate is built
 //!
 //! A straight tower of small modules, each importing only from the floors below it: leaves
-//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`) → `error` →
+//! (`secret`, `text`, `escapes`, `messages`, `resolver`, `retry`, `kind`, `phone`) → `error` →
 //! `models`, `confirm`, `input` → `request`, `redact`, `answer`, `tls`, `proxy` → `config`
-//! → `client` → the handlers (`tfa`, `auth`, `people`, `link`) → `totp` → `emulator` and the
+//! → `client` → the handlers (`tfa`, `auth`, `session`, `people`, `link`) → `totp` → `emulator` and the
 //! CLI. `docs/architecture.md` in the repository maps each room and what it owns.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -124,6 +128,7 @@ mod link;
 mod messages;
 mod models;
 mod people;
+mod phone;
 #[cfg(test)]
 mod properties;
 #[cfg(feature = "totp")]
@@ -135,6 +140,7 @@ mod request;
 mod resolver;
 mod retry;
 mod secret;
+mod session;
 mod text;
 mod tfa;
 mod tls;
@@ -155,16 +161,17 @@ pub use tls::TlsRoots;
 #[doc(hidden)]
 pub mod fuzzing;
 pub use confirm::ConfirmTicket;
-pub use error::{Error, ErrorKind, Result};
-pub use input::{normalize_code, MAX_CODE_LEN};
+pub use error::{Advice, Error, ErrorKind, Result};
+pub use input::{normalize_code, normalize_phone, MAX_CODE_LEN};
 pub use messages::ServerMessage;
 pub use models::{
-    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, TfaMethod, TfaMethodId, TfaPolicy,
-    TfaType, Validation,
+    BackupCode, ConfirmData, Linked, Me, Session, SetupCode, SmsSent, TfaMethod, TfaMethodId,
+    TfaPolicy, TfaType, Validation,
 };
 pub use people::People;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use session::{ConfirmCheck, ConfirmResult, LoggedOut};
 pub use tfa::Tfa;
 
 /// The README's code blocks, compiled as doc tests.

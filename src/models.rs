@@ -312,6 +312,84 @@ pub struct Session {
     pub expires: Option<String>,
 }
 
+/// A text message with a login code was sent: what `setphone`, `sendsms` and an SMS login
+/// answer (`phoneNoise`, `expires`).
+///
+/// The server's codes have 6 digits and live 10 minutes; a phone's set of codes holds the
+/// first code and at most 5 resends, and 5 wrong checks lock it for 10 minutes (the server
+/// enforces this; the crate does not count). Every unexpired code of the set is accepted.
+///
+/// **The server's `phoneNoise` defect.** For a number of 10 or more digits, every released
+/// server (3.7.2, the 3.8 branch, `develop`) sends the SMS and then fails building the masked
+/// number: `400 System.ArgumentOutOfRangeException`. The crate reports that as sent, with
+/// [`server_mask_failed`](Self::server_mask_failed) set. The same defect makes the login with
+/// the code answer `401` even for the right code (the code is spent, the phone activated, and
+/// the session lost with the failed answer):
+/// [`hits_server_defect`](Self::hits_server_defect) says when that is to be expected, and
+/// [`Authentication::login_with_sms_code`](crate::Authentication::login_with_sms_code) then
+/// names the defect and the ways out (the authenticator app, or a number of at most 9 digits).
+///
+/// ```
+/// use docspace_tfa::SmsSent;
+///
+/// let sent = SmsSent::for_phone("+1 (234) 567-8901");
+/// assert_eq!(sent.phone_noise.as_deref(), Some("+1234***8901"));
+/// assert_eq!(sent.phone_digits, Some(11));
+/// assert!(sent.hits_server_defect());
+/// assert!(!SmsSent::for_phone("+123456789").hits_server_defect());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmsSent {
+    /// The masked number the code went to, such as `+1234*6789`: the server's `phoneNoise`,
+    /// or the crate's own mask (`+`, the first 4 digits, `*` per middle digit, the last 4)
+    /// when the server's failed and the number is known; `None` when neither is known.
+    pub phone_noise: Option<String>,
+    /// When the code expires, as the server wrote it (10 minutes after sending); `None` when
+    /// the answer was the defect's `400`.
+    pub expires: Option<String>,
+    /// The server's own masking of the number failed after the SMS was sent (its
+    /// `phoneNoise` defect, `400 System.ArgumentOutOfRangeException`): the number has 10 or
+    /// more digits.
+    pub server_mask_failed: bool,
+    /// How many digits the number has, when the client knows the number (never the number
+    /// itself).
+    pub phone_digits: Option<usize>,
+    /// The server answered with its own mask: its `phoneNoise` works for this number (a fixed
+    /// server, or fewer than 10 digits), whatever the number's length.
+    pub(crate) server_masked: bool,
+}
+
+impl SmsSent {
+    /// What a caller knows who set `phone` earlier (in another process, say): the masked
+    /// number and its length, for
+    /// [`Authentication::login_with_sms_code`](crate::Authentication::login_with_sms_code).
+    /// The number is normalized as the server does it
+    /// ([`normalize_phone`](crate::normalize_phone)).
+    pub fn for_phone(phone: &str) -> Self {
+        let digits = crate::phone::phone_digits(phone);
+        SmsSent {
+            phone_noise: (!digits.is_empty()).then(|| crate::phone::mask_phone(&digits)),
+            expires: None,
+            server_mask_failed: false,
+            phone_digits: Some(digits.len()),
+            server_masked: false,
+        }
+    }
+
+    /// Whether a login with the code is expected to fail with the server's `phoneNoise`
+    /// defect: the server's mask failed, or the number is known to have 10 or more digits and
+    /// the server has not shown that it masks it (an answer with its own `phoneNoise` means a
+    /// fixed server).
+    pub fn hits_server_defect(&self) -> bool {
+        !self.server_masked
+            && (self.server_mask_failed
+                || self
+                    .phone_digits
+                    .is_some_and(|n| n >= crate::phone::DEFECT_MIN_DIGITS))
+    }
+}
+
 /// Decodes a percent-encoded string (`%40` → `@`; `+` stays a plus, as `Uri.EscapeDataString`
 /// writes a plus as `%2B`); `null` is `""`; a value that does not decode to UTF-8 is kept.
 fn percent_decoded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -132,6 +132,9 @@ const SECRET_FIELDS: &[&str] = &[
     "cookievalue",
     "key",
     "qrcodesetupimageurl",
+    // A phone number in full is a secret too (the SMS factor's `mobilePhone`).
+    "mobilephone",
+    "phone",
 ];
 
 /// Replaces the values of secret JSON fields in `text` with `***` (also in truncated JSON).

@@ -16,6 +16,10 @@ pub(crate) enum Credential<'a> {
     Bearer,
     /// `Confirm: type=…&uid=…&key=…` and no `Authorization`.
     Ticket(&'a ConfirmTicket),
+    /// The token as the `asc_auth_key` cookie and no `Authorization`: the one credential
+    /// `POST authentication/logout` acts on (`docs/server.md`, "The session's life"); an
+    /// error before sending when the client has no token.
+    Cookie,
 }
 
 /// Which rules classify a request's error statuses (see `classify` in `src/answer.rs`): the

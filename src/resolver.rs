@@ -58,6 +58,43 @@ fn system_lookup(host_port: &str) -> io::Result<Vec<SocketAddr>> {
     host_port.to_socket_addrs().map(Iterator::collect)
 }
 
+/// A failed name lookup, marked with the host looked up: the `io::Error` inside
+/// `ureq::Error::Io` carries it, so that the client can say which name does not resolve
+/// (`Advice::HostNotFound`). Its text is the system resolver's own.
+#[derive(Debug)]
+pub(crate) struct NameNotResolved {
+    host: String,
+    source: io::Error,
+}
+
+impl NameNotResolved {
+    /// `e`, marked as the failed lookup of `host`; the kind stays `e`'s.
+    fn wrap(host: &str, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            NameNotResolved {
+                host: host.to_owned(),
+                source: e,
+            },
+        )
+    }
+
+    /// The host whose lookup failed, when `e` is such a failure.
+    pub(crate) fn host_of(e: &io::Error) -> Option<&str> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<NameNotResolved>())
+            .map(|n| n.host.as_str())
+    }
+}
+
+impl fmt::Display for NameNotResolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.source, f)
+    }
+}
+
+impl std::error::Error for NameNotResolved {}
+
 /// The resolver of every client's agent: see the [module documentation](self).
 pub(crate) struct CachingResolver {
     cache: Mutex<Vec<Entry>>,
@@ -132,8 +169,9 @@ impl CachingResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host_port = format!("{host}:{port}");
+        let unresolved = |e: io::Error| NameNotResolved::wrap(host, e);
         let found = if timeout.after.is_not_happening() {
-            (self.lookup)(&host_port)?
+            (self.lookup)(&host_port).map_err(unresolved)?
         } else {
             let lookup = self.lookup;
             let (tx, rx) = mpsc::sync_channel(1);
@@ -144,7 +182,7 @@ impl CachingResolver {
                     let _ = tx.send(lookup(&host_port));
                 })?;
             match rx.recv_timeout(*timeout.after) {
-                Ok(found) => found?,
+                Ok(found) => found.map_err(unresolved)?,
                 Err(RecvTimeoutError::Timeout) => return Err(ureq::Error::Timeout(timeout.reason)),
                 // Only if the lookup panicked: the system resolver does not.
                 Err(RecvTimeoutError::Disconnected) => {
@@ -286,7 +324,10 @@ mod tests {
 
     #[test]
     fn names_are_looked_up_once_per_ttl() {
-        let r = CachingResolver::with_lookup(counting_lookup, Duration::from_millis(300));
+        // A TTL with 10× headroom over what the first part needs on a busy machine (its 102
+        // calls and one lookup thread must all fall within it: docs/reliability.md).
+        let ttl = Duration::from_secs(3);
+        let r = CachingResolver::with_lookup(counting_lookup, ttl);
         let t = deadline(Duration::from_secs(5));
         let u = uri("https://Portal.Test/api/2.0/x");
         let first = r.resolve(&u, &config(), t).unwrap();
@@ -301,7 +342,7 @@ mod tests {
         assert_eq!(&only[..], &[SocketAddr::from((Ipv4Addr::LOCALHOST, 443))]);
         assert_eq!(LOOKUPS.load(Ordering::SeqCst), 2);
         // After the TTL the name is looked up again.
-        thread::sleep(Duration::from_millis(350));
+        thread::sleep(ttl + Duration::from_millis(50));
         assert_eq!(r.resolve(&u, &config(), t).unwrap(), first);
         assert_eq!(LOOKUPS.load(Ordering::SeqCst), 3);
     }
@@ -389,5 +430,25 @@ mod tests {
         }
         assert_eq!(r.cache.lock().unwrap().len(), MAX_NAMES);
         assert!(!format!("{r:?}").contains("host"));
+    }
+
+    #[test]
+    fn a_failed_lookup_names_its_host_with_or_without_a_thread() {
+        fn unknown(_: &str) -> io::Result<Vec<SocketAddr>> {
+            Err(io::Error::other(
+                "failed to lookup address information: Name or service not known",
+            ))
+        }
+        let r = CachingResolver::with_lookup(unknown, NAME_TTL);
+        let u = uri("https://portal.example.invalid/api");
+        for t in [NextTimeout::default(), deadline(Duration::from_secs(5))] {
+            let e = r.resolve(&u, &config(), t).unwrap_err();
+            let ureq::Error::Io(io) = &e else {
+                panic!("not an I/O error: {e:?}")
+            };
+            assert_eq!(NameNotResolved::host_of(io), Some("portal.example.invalid"));
+            assert!(e.to_string().contains("failed to lookup address"), "{e}");
+        }
+        assert_eq!(NameNotResolved::host_of(&io::Error::other("x")), None);
     }
 }

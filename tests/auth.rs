@@ -76,7 +76,13 @@ cases! {
         anonymous_client, |c| c.auth().login_with_code(USER_NAME, PASSWORD, "000000"),
         [login_code("000000").answers(401, authentication_failed())]
         => fails(Unauthorized).status(401).hides(&["000000"])
-            .display("POST authentication/{code}: HTTP 401: User authentication failed");
+            .display(
+                "POST authentication/{code}: HTTP 401: User authentication failed; the portal does \
+                 not say why a login with a code fails: a wrong or expired code, a wrong password, \
+                 or its attempt lock (after too many code checks within a minute, a correct code \
+                 fails too, for about a minute); check the code and the password, and after \
+                 several tries wait a minute",
+            );
     login_with_code_without_a_token_in_the_answer_is_a_decode_error:
         anonymous_client, |c| c.auth().login_with_code(USER_NAME, PASSWORD, "123456"),
         [login_code("123456").cookie(confirm_cookie("TfaAuth", CONFIRM_KEY))
@@ -198,29 +204,27 @@ fn login_code_required_carries_a_tfa_auth_ticket() {
 }
 
 #[test]
-fn login_sms_required_carries_url_and_masked_phone() {
-    let phone_url = format!("{PORTAL}/confirm/PhoneAuth?type=PhoneAuth&uid={USER_ID}");
+fn login_sms_code_sent_carries_masked_phone_and_expiry() {
+    // `AuthenticationController.cs:246-254`: phone activated, a code sent; the PhoneAuth URL
+    // is of no use to a client (no endpoint takes that role).
+    let phone_url =
+        format!("{PORTAL}/confirm/PhoneAuth?type=PhoneAuth&key={CONFIRM_KEY}&encemail=0a1b2c");
     let outcome = login()
         .ok(json!({
             "expires": EXPIRES,
             "sms": true,
-            "phoneNoise": "+7 *** *** **12",
+            "phoneNoise": "+1234*6789",
             "tfa": false,
             "confirmUrl": phone_url,
         }))
         .run(anonymous_client, |c| c.auth().login(USER_NAME, PASSWORD))
         .unwrap();
-    let LoginOutcome::SmsRequired {
-        confirm_url,
-        phone_noise,
-        expires,
-    } = outcome
-    else {
-        panic!("expected SmsRequired, got {outcome:?}");
+    let LoginOutcome::SmsCodeSent(sent) = outcome else {
+        panic!("expected SmsCodeSent, got {outcome:?}");
     };
-    assert_eq!(confirm_url, phone_url);
-    assert_eq!(phone_noise.as_deref(), Some("+7 *** *** **12"));
-    assert_eq!(expires.as_deref(), Some(EXPIRES));
+    assert_eq!(sent.phone_noise.as_deref(), Some("+1234*6789"));
+    assert_eq!(sent.expires.as_deref(), Some(EXPIRES));
+    assert!(!sent.server_mask_failed && !sent.hits_server_defect());
 }
 
 #[test]

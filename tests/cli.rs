@@ -366,12 +366,18 @@ fn login_outcomes_and_secrets() {
     let r = call(&["login", "--user", EMAIL, "--json"], PASSWORD);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
-    assert_eq!(v["status"], "sms_required", "{v}");
+    assert_eq!(v["status"], "sms_phone_required", "{v}");
     assert!(
-        v["confirmUrl"].as_str().unwrap().contains("confirm/Phone"),
+        v["confirmUrl"]
+            .as_str()
+            .unwrap()
+            .contains("confirm/PhoneActivation"),
         "{v}"
     );
-    assert!(v.get("phoneNoise").is_some(), "{v}");
+    assert!(
+        v["confirmKey"].as_str().is_some_and(|k| !k.is_empty()),
+        "{v}"
+    );
 
     // No password at all: exit 2, nothing sent.
     let before = p.emu.request_count("POST", "authentication");

@@ -86,8 +86,9 @@ fn a_hostile_qr_image_does_not_hang_setup() {
             let started = Instant::now();
             let r = run(&args, &env, None);
             let took = started.elapsed();
-            // Minutes (and gigabytes) before; now refused at once and the URI is built.
-            assert!(took < Duration::from_secs(4), "{side} px took {took:?}");
+            // Minutes (and gigabytes) before; now refused at once and the URI is built. The
+            // bound has 10× headroom over a debug CLI on a busy machine (docs/reliability.md).
+            assert!(took < Duration::from_secs(20), "{side} px took {took:?}");
             assert_eq!(r.code, 0, "{}", r.stderr);
             let built = "otpauth://totp/127.0.0.1:bot%40example.com\
                          ?secret=JBSWY3DPEHPK3PXP&issuer=127.0.0.1";

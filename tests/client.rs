@@ -71,7 +71,8 @@ cases! {
     empty_body_401_is_unauthorized: client, |c| c.tfa().setup(),
         [setup_answers(401, "text/plain", "")]
         => fails(Unauthorized).status(401).no_message()
-            .display("GET settings/tfaapp/setup: HTTP 401 (empty body)");
+            .display("GET settings/tfaapp/setup: HTTP 401 (empty body); the portal refused the \
+                      bearer token: check the token (wrong, revoked, expired, or of another portal?)");
     empty_body_403_is_forbidden: client, |c| c.tfa().setup(),
         [setup_answers(403, "text/plain", "")]
         => fails(Forbidden).status(403).no_message().contains("(empty body)");
@@ -518,7 +519,8 @@ fn stalled_server_times_out_within_the_deadline() {
         .contains("timed out")
         .check_error(err);
     assert!(took >= Duration::from_millis(200), "{took:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    // 10× headroom over the 250 ms deadline; the silent server never answers at all.
+    assert!(took < Duration::from_millis(2500), "{took:?}");
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
@@ -541,7 +543,8 @@ fn a_timed_out_read_is_not_retried() {
     let err = client.tfa().methods().unwrap_err();
     let took = started.elapsed();
     fails(Timeout).check_error(err);
-    assert!(took < Duration::from_secs(1), "{took:?}");
+    // 10× headroom over the 200 ms deadline; the retry itself is counted below.
+    assert!(took < Duration::from_secs(2), "{took:?}");
     // One connection: a retry would have opened a second one.
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }

@@ -452,21 +452,17 @@ fn sms_login_outcome() -> TestResult {
     portal.add_user(NewUser::new("nophone@example.com", PASSWORD))?;
     let client = portal.client()?;
     match client.auth().login("phone@example.com", PASSWORD)? {
-        LoginOutcome::SmsRequired {
-            confirm_url,
-            phone_noise,
-            expires,
-        } => {
-            assert!(confirm_url.contains("/confirm/PhoneAuth?type=PhoneAuth&uid="));
-            let noise = phone_noise.expect("a masked number");
-            assert!(noise.ends_with("12") && noise.contains('*') && !noise.contains("912"));
-            assert!(expires.is_some());
+        LoginOutcome::SmsCodeSent(sent) => {
+            // 11 digits: the server's phoneNoise defect answers 400 after sending.
+            assert!(sent.server_mask_failed && sent.phone_noise.is_none());
         }
         other => panic!("expected an SMS challenge, got {other:?}"),
     }
+    assert_eq!(portal.sms_outbox().len(), 1);
     match client.auth().login("nophone@example.com", PASSWORD)? {
-        LoginOutcome::SmsRequired { confirm_url, .. } => {
-            assert!(confirm_url.contains("/confirm/PhoneActivation?"))
+        LoginOutcome::SmsPhoneRequired { ticket } => {
+            assert!(ticket.is_phone_activation());
+            assert!(ticket.url().unwrap().contains("/confirm/PhoneActivation?"));
         }
         other => panic!("expected an SMS challenge, got {other:?}"),
     }
@@ -1081,7 +1077,8 @@ fn stop_closes_the_port_promptly() -> TestResult {
     let base = portal.base_url().to_owned();
     let started = Instant::now();
     portal.stop();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // 10× headroom (docs/reliability.md, "Timing in tests"): stop takes milliseconds.
+    assert!(started.elapsed() < Duration::from_secs(10));
     let err = client.with_token("sk-x").people().me().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err} ({base})");
     Ok(())

@@ -2,8 +2,11 @@
 //! the server saw, and that the call ended within its deadline.
 //!
 //! The servers are plain `std::net` threads (`support/faulty.rs`) that stop by themselves.
-//! Timing bounds are generous upper bounds (a loaded 2-core machine must not fail them); the
-//! only lower bound is the `Retry-After` wait, which is the behaviour under test.
+//! Timing bounds are upper bounds with 10× headroom over the deadline they check (a loaded
+//! 2-core machine must not fail them; `docs/reliability.md`, "Timing in tests"), and a
+//! stalling server holds on far longer than that, so a call that ignored its deadline still
+//! fails the bound; the only lower bound is the `Retry-After` wait, which is the behaviour
+//! under test. Retries are checked by the server's request count, not by the clock.
 
 #[path = "support/faulty.rs"]
 mod faulty;
@@ -18,10 +21,11 @@ use support::{envelope, ACCOUNT, CONFIRM_KEY, MANUAL_KEY, NGINX_502, QR_DATA_URL
 
 /// The per-attempt deadline of the clients below.
 const TIMEOUT: Duration = Duration::from_millis(600);
-/// The slack every upper time bound allows (a loaded CI machine).
-const SLACK: Duration = Duration::from_secs(2);
-/// How long a stalling server holds a connection (far longer than [`TIMEOUT`]).
-const STALL: Duration = Duration::from_secs(8);
+/// The headroom every upper time bound allows over the time it checks (a loaded CI machine).
+const HEADROOM: u32 = 10;
+/// How long a stalling server holds a connection: far longer than [`HEADROOM`] × [`TIMEOUT`]
+/// (the server lets go when it is dropped, at the end of the test).
+const STALL: Duration = Duration::from_secs(60);
 
 const SETUP: &str = "/api/2.0/settings/tfaapp/setup";
 const VALIDATE: &str = "/api/2.0/settings/tfaapp/validate";
@@ -63,14 +67,14 @@ fn setup_json() -> String {
     )
 }
 
-/// Runs `f`, asserts it took at most `limit` (+ [`SLACK`]), and returns its result and time.
+/// Runs `f`, asserts it took at most [`HEADROOM`] × `limit`, and returns its result and time.
 fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> (T, Duration) {
     let started = Instant::now();
     let out = f();
     let took = started.elapsed();
     assert!(
-        took <= limit + SLACK,
-        "took {took:?}, more than {limit:?} + {SLACK:?}"
+        took <= limit * HEADROOM,
+        "took {took:?}, more than {HEADROOM} × {limit:?}"
     );
     (out, took)
 }
@@ -412,7 +416,7 @@ fn a_429_is_never_retried_for_a_post() {
     let server = FaultServer::always(|| {
         Action::Write(http(
             429,
-            &[("Content-Type", "text/plain"), ("Retry-After", "1")],
+            &[("Content-Type", "text/plain"), ("Retry-After", "60")],
             b"",
         ))
     });
@@ -421,9 +425,10 @@ fn a_429_is_never_retried_for_a_post() {
         expect_err(client.tfa().validate_with(&ticket(), "123456"))
     });
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    // Counted: one request (a retry would be a second); and far from the minute asked for.
     assert_eq!(server.requests(), 1);
-    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
 }
 
 #[test]

@@ -268,7 +268,8 @@ fn an_html_error_page_says_what_it_is_and_keeps_the_page_for_debugging() {
         .create();
     let err = client(&server).tfa().methods().unwrap_err();
     assert!(
-        err.to_string().ends_with("(body: upstream connect error)"),
+        err.to_string()
+            .contains("(body: upstream connect error); the portal"),
         "{err}"
     );
 }

@@ -219,7 +219,7 @@ fn login_outcomes_validation_and_session_hide_their_secrets() {
             }
             LoginOutcome::TfaActivationRequired { .. } => "activation",
             LoginOutcome::TfaCodeRequired { .. } => "code",
-            LoginOutcome::SmsRequired { .. } => "sms",
+            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => "sms",
             _ => "other",
         });
         assert_debug_clean(&format!("LoginOutcome ({user})"), &outcome);
@@ -736,7 +736,8 @@ fn escaped_echoes_of_token_password_and_key_are_hidden() {
                         anonymous(&server).tfa().setup_with(&ticket).unwrap_err()
                     }
                 };
-                let text = format!("{err} {err:?}");
+                // `Debug` is the short form: the snippet (kept for debugging) is read apart.
+                let text = format!("{err} {err:?} {:?}", err.body_snippet());
                 let case = format!("{what} as {form_name} in {shape}");
                 assert!(!shows(&text, &form), "{case} leaks:\n{text}");
                 assert!(!shows(&text, secret), "{case} leaks:\n{text}");

@@ -196,7 +196,10 @@ cases! {
         => fails(NotAvailable).status(405);
     unlink_self_with_a_bad_token_stops_at_people_self: client, |c| c.tfa().unlink_self(),
         [get(SELF).bearer().empty(401), never("PUT")]
-        => fails(Unauthorized).status(401).display("GET people/@self: HTTP 401 (empty body)");
+        => fails(Unauthorized).status(401).display(
+            "GET people/@self: HTTP 401 (empty body); the portal refused the bearer token: check \
+             the token (wrong, revoked, expired, or of another portal?)",
+        );
 
     // PUT settings/tfaappnewapp for another member
     unlink_user_by_a_non_owner_is_forbidden: client, |c| c.tfa().unlink_user(OTHER_USER_ID),

@@ -132,6 +132,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Whether the server's `phoneNoise` defect is modelled: masking a number of 10 or more
+    /// digits throws (`SmsSender.cs:95` in the server), so `setphone`, `sendsms` and the SMS
+    /// login send the code and answer `400 System.ArgumentOutOfRangeException`, and a right
+    /// code at `authentication/{code}` activates the phone and opens a session yet answers
+    /// `401`. Default: `true`, as on every released server (3.7.2, the 3.8 branch,
+    /// `develop`); `false` is a fixed server (`+1234***8901`).
+    pub fn phone_noise_defect(mut self, defect: bool) -> Self {
+        self.config.phone_noise_defect = defect;
+        self
+    }
+
     /// How long a confirm key stays valid. Default: one hour, the portal's auth-key interval.
     pub fn key_lifetime(mut self, lifetime: Duration) -> Self {
         self.config.key_interval = lifetime.as_secs();

@@ -6,9 +6,11 @@
 use std::fmt;
 
 use super::clock::http_date;
-use super::http::Outgoing;
+use super::http::{json_body, string_field, Incoming, Outgoing};
+use super::refusals::{error, refusal};
 use super::state::State;
-use super::tickets::{KeyCheck, TFA_ACTIVATION, TFA_AUTH};
+use super::tickets::{decrypt_email, KeyCheck, TFA_ACTIVATION, TFA_AUTH};
+use crate::messages::ServerMessage;
 // The cookie names and the decoding of query and cookie components are the client's own
 // (`crate::text`): one definition for both sides of the wire.
 pub(crate) use crate::text::{decode_component as decode, AUTH_COOKIE, CONFIRM_COOKIE_PREFIX};
@@ -21,7 +23,12 @@ pub(crate) struct Creds {
     pub(crate) token: Option<String>,
     pub(crate) has_authorization: bool,
     pub(crate) has_auth_cookie: bool,
+    /// The `asc_auth_key` cookie alone: the one session `POST authentication/logout` ends.
+    pub(crate) auth_cookie: Option<String>,
     pub(crate) confirm: Option<ConfirmSeen>,
+    /// Every `asc_confirm_key_<type>` cookie as `(type, key)`: `POST authentication/confirm`
+    /// reads the one of the body's type when the body has no key.
+    pub(crate) confirm_cookies: Vec<(String, String)>,
 }
 
 /// A `Confirm` header as received.
@@ -29,6 +36,9 @@ pub(crate) struct Creds {
 pub(crate) struct ConfirmSeen {
     pub(crate) confirm_type: String,
     pub(crate) uid: String,
+    /// The e-mail a phone ticket names its user by: `encemail` decrypted, or a plain `email`
+    /// (`EmailValidationKeyModelHelper.cs:57-96` in the server).
+    pub(crate) email: String,
     /// The key, from the header or else from the `asc_confirm_key_<type>` cookie.
     pub(crate) key: Option<String>,
     pub(crate) key_in_header: bool,
@@ -41,7 +51,16 @@ impl fmt::Debug for Creds {
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("has_authorization", &self.has_authorization)
             .field("has_auth_cookie", &self.has_auth_cookie)
+            .field("auth_cookie", &self.auth_cookie.as_ref().map(|_| "***"))
             .field("confirm", &self.confirm)
+            .field(
+                "confirm_cookies",
+                &self
+                    .confirm_cookies
+                    .iter()
+                    .map(|(t, _)| (t.as_str(), "***"))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -51,6 +70,7 @@ impl fmt::Debug for ConfirmSeen {
         f.debug_struct("ConfirmSeen")
             .field("confirm_type", &self.confirm_type)
             .field("uid", &self.uid)
+            .field("email", &self.email)
             .field("key", &self.key.as_ref().map(|_| "***"))
             .field("key_in_header", &self.key_in_header)
             .field("key_in_cookie", &self.key_in_cookie)
@@ -117,17 +137,33 @@ impl Creds {
             };
             ConfirmSeen {
                 uid: get("uid").unwrap_or_default(),
+                email: get("encemail")
+                    .and_then(|e| decrypt_email(&e))
+                    .or_else(|| get("email"))
+                    .unwrap_or_default(),
                 key_in_header: header_key.is_some(),
                 key_in_cookie: cookie_key.is_some(),
                 key: header_key.or(cookie_key),
                 confirm_type,
             }
         });
+        let confirm_cookies = cookies
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(n, v)| {
+                let prefix = n.get(..CONFIRM_COOKIE_PREFIX.len())?;
+                prefix
+                    .eq_ignore_ascii_case(CONFIRM_COOKIE_PREFIX)
+                    .then(|| (n[CONFIRM_COOKIE_PREFIX.len()..].to_owned(), v.clone()))
+            })
+            .collect();
         Creds {
             has_authorization: authorization.is_some(),
             has_auth_cookie: auth_cookie.is_some(),
-            token: bearer.filter(|t| !t.is_empty()).or(auth_cookie),
+            token: bearer.filter(|t| !t.is_empty()).or(auth_cookie.clone()),
+            auth_cookie,
             confirm,
+            confirm_cookies,
         }
     }
 }
@@ -139,6 +175,48 @@ pub(crate) fn signed_in(state: &State, creds: &Creds) -> std::result::Result<usi
         .as_deref()
         .and_then(|t| state.user_for_token(t))
         .ok_or_else(|| Outgoing::empty(401))
+}
+
+/// The user a body's `userName` and `password` name, as `GetUserAsync` finds them (with the
+/// login lock, `BruteForceLoginManager`), and refused when disabled: the credentials of `POST
+/// authentication` and `POST authentication/sendsms`.
+pub(crate) fn credentials_user(
+    state: &mut State,
+    req: &Incoming<'_>,
+) -> std::result::Result<usize, Outgoing> {
+    let body = json_body(req)?;
+    let user_name = string_field(&body, "userName")?;
+    let password = string_field(&body, "password")?;
+    let now = state.now();
+    let limit = state.config.attempt_limit;
+    let counter = state
+        .login_attempts
+        .entry(user_name.trim().to_ascii_lowercase())
+        .or_default();
+    if !counter.try_count(limit, now) {
+        // `ErrorTooManyLoginAttempts` (Resource.resx:867), without a final full stop, as
+        // ONLYOFFICE's live API tests assert it.
+        return Err(error(
+            403,
+            "Too many login attempts. Please try again later",
+            None,
+        ));
+    }
+    let user = state
+        .user_index_by_email(&user_name)
+        .filter(|&u| !password.is_empty() && state.users[u].password.expose() == password)
+        .ok_or_else(|| error(401, "User authentication failed", None))?;
+    if let Some(c) = state
+        .login_attempts
+        .get_mut(&user_name.trim().to_ascii_lowercase())
+    {
+        c.forgive(now);
+    }
+    if state.users[user].disabled {
+        // `AuthenticateMe`: a correct password for an account that is not active.
+        return Err(refusal(state, ServerMessage::UserDisabled));
+    }
+    Ok(user)
 }
 
 /// `asc_confirm_key_<type>=<key>; path=/; …`.

@@ -11,9 +11,11 @@ use super::faults::Fault;
 use super::log::LoggedRequest;
 use super::policy::PolicyLists;
 use super::server::{lock, Shared};
+use super::smscodes::SentSms;
 use crate::client::Client;
 use crate::error::Result;
 use crate::models::{TfaPolicy, TfaType};
+use crate::secret::Secret;
 
 /// A running emulator. Stops when dropped (or with [`stop`](Self::stop)).
 ///
@@ -122,6 +124,36 @@ impl Emulator {
     /// Returns to the system clock, unshifted.
     pub fn use_system_clock(&self) {
         lock(&self.shared.state).clock.resume();
+    }
+
+    /// Every text message the SMS provider stand-in sent, oldest first: the number (digits),
+    /// the code, the text `Code: NNNNNN` and the time on the emulator's clock. The same list is
+    /// served as JSON at `GET /_emulator/sms` ([`sms_outbox_url`](Self::sms_outbox_url)).
+    pub fn sms_outbox(&self) -> Vec<SentSms> {
+        lock(&self.shared.state).sms_codes.outbox().to_vec()
+    }
+
+    /// The newest code sent to `phone` (any formatting; compared by digits), if any.
+    pub fn last_sms_code(&self, phone: &str) -> Option<Secret> {
+        let digits = crate::phone::phone_digits(phone);
+        lock(&self.shared.state)
+            .sms_codes
+            .outbox()
+            .iter()
+            .rev()
+            .find(|m| m.phone == digits)
+            .map(|m| m.code.clone())
+    }
+
+    /// Empties the SMS outbox (the codes stay valid).
+    pub fn clear_sms_outbox(&self) {
+        lock(&self.shared.state).sms_codes.clear_outbox();
+    }
+
+    /// The URL of the SMS outbox, `{base_url}/_emulator/sms`: a route a real portal does not
+    /// have, answering `{"messages": [{"phone", "code", "text", "sentAt"}]}`.
+    pub fn sms_outbox_url(&self) -> String {
+        format!("{}{}", self.shared.base_url, super::sms::OUTBOX_PATH)
     }
 
     /// Every request received so far, oldest first.

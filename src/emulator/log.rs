@@ -178,11 +178,11 @@ mod tests {
             "POST",
             "authentication/654321",
             &creds,
-            br#"{"userName":"a@b.c","password":"hunter2","code":"654321"}"#,
+            br#"{"userName":"a@b.c","password":"hunter2","code":"654321","mobilePhone":"12345678901"}"#,
             200,
         );
         let dbg = format!("{r:?}");
-        for secret in ["SECRETKEY", "hunter2", "654321"] {
+        for secret in ["SECRETKEY", "hunter2", "654321", "12345678901"] {
             assert!(!dbg.contains(secret), "{dbg}");
         }
         assert!(dbg.contains("authentication/{code}") && dbg.contains("a@b.c"));

@@ -5,11 +5,12 @@
 use serde_json::json;
 
 use super::clock::iso_datetime;
-use super::creds::{auth_cookie, confirm_cookie, signed_in, Creds};
+use super::creds::{auth_cookie, confirm_cookie, credentials_user, signed_in, Creds};
 use super::http::{json_body, ok, session_flag, string_field, Answer, Context, Incoming};
 use super::refusals::{error, internal, refusal};
+use super::sms;
 use super::state::State;
-use super::tickets::{PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
+use super::tickets::{TFA_ACTIVATION, TFA_AUTH};
 use crate::messages::ServerMessage;
 
 /// The "null date" challenged logins carry in `expires`.
@@ -17,55 +18,14 @@ const NULL_DATE: &str = "0001-01-01T00:00:00";
 
 /// `POST authentication`.
 pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) -> Answer {
-    let body = json_body(req)?;
-    let user_name = string_field(&body, "userName")?;
-    let password = string_field(&body, "password")?;
-    let session = session_flag(&body);
+    let session = session_flag(&json_body(req)?);
+    let user = credentials_user(state, req)?;
     let now = state.now();
-    let limit = state.config.attempt_limit;
-    let counter = state
-        .login_attempts
-        .entry(user_name.trim().to_ascii_lowercase())
-        .or_default();
-    if !counter.try_count(limit, now) {
-        return Err(error(
-            403,
-            "Too many login attempts. Please try again later.",
-            None,
-        ));
-    }
-    let user = state
-        .user_index_by_email(&user_name)
-        .filter(|&u| !password.is_empty() && state.users[u].password.expose() == password)
-        .ok_or_else(|| error(401, "User authentication failed", None))?;
-    if let Some(c) = state
-        .login_attempts
-        .get_mut(&user_name.trim().to_ascii_lowercase())
-    {
-        c.forgive(now);
-    }
-    if state.users[user].disabled {
-        // `AuthenticateMe`: a correct password for an account that is not active.
-        return Err(refusal(state, ServerMessage::UserDisabled));
-    }
     let ip = req.remote_ip;
 
     if state.sms_applies(user, ip) {
-        let (confirm_type, noise) = match state.users[user].phone.clone() {
-            Some(phone) => (PHONE_AUTH, Some(phone_noise(&phone))),
-            None => (PHONE_ACTIVATION, None),
-        };
-        let (url, key) = state
-            .ticket_for(ctx.base_url, confirm_type, user)
-            .map_err(|e| internal(&e))?;
-        let answer = json!({
-            "expires": iso_datetime(now + 600),
-            "sms": true,
-            "phoneNoise": noise,
-            "tfa": false,
-            "confirmUrl": url,
-        });
-        return Ok(ok(ctx, req, answer).cookie(confirm_cookie(confirm_type, &key)));
+        // `AuthenticationController.cs:235-255`: before the app branch.
+        return sms::login_branch(state, ctx, req, user);
     }
 
     if state.app_applies(user, ip) {
@@ -128,8 +88,12 @@ pub(crate) fn login_with_code(state: &mut State, ctx: &Context<'_>, req: &Incomi
         // `AuthenticateMeFromBodyWithCode` checks the account before the code.
         return Err(refusal(state, ServerMessage::UserDisabled));
     }
-    // SMS codes are not modelled; a user without the app method has no code to give.
-    if state.sms_applies(user, req.remote_ip) || !state.app_applies(user, req.remote_ip) {
+    if state.sms_applies(user, req.remote_ip) {
+        // `AuthenticationController.cs:135-143`: the SMS branch first; no backup codes.
+        return sms::login_with_code(state, ctx, req, user, &code, session);
+    }
+    if !state.app_applies(user, req.remote_ip) {
+        // "Auth code is not available", hidden as every failure here.
         return Err(failed());
     }
     state.check_code(user, &code).map_err(|_| failed())?;
@@ -157,7 +121,7 @@ pub(crate) fn me(
 ) -> Answer {
     let user = signed_in(state, creds)?;
     let u = &state.users[user];
-    let answer = json!({
+    let mut answer = json!({
         "id": u.id,
         "userName": u.email.split('@').next().unwrap_or_default(),
         "firstName": u.first_name,
@@ -172,33 +136,13 @@ pub(crate) fn me(
         "isSSO": false,
         "status": 1,
         "activationStatus": 1,
-        "mobilePhone": u.phone,
+        // `EmployeeFullDto.cs:186-192`: 0 NotActivated, 1 Activated.
+        "mobilePhoneActivationStatus": i32::from(u.phone.is_some() && u.phone_activated),
         "profileUrl": format!("{}/accounts/people/filter?search={}", ctx.base_url, u.email),
     });
-    Ok(ok(ctx, req, answer))
-}
-
-/// The masked phone number of an SMS challenge: `+7 *** *** **12`-like.
-fn phone_noise(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let keep_head = digits.len().min(1);
-    let keep_tail = digits.len().saturating_sub(keep_head).min(2);
-    let hidden = digits.len() - keep_head - keep_tail;
-    let mut out = String::from("+");
-    out.extend(&digits[..keep_head]);
-    out.push(' ');
-    out.push_str(&"*".repeat(hidden));
-    out.extend(&digits[digits.len() - keep_tail..]);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phone_is_masked() {
-        assert_eq!(phone_noise("+7 (912) 345-67-12"), "+7 ********12");
-        assert_eq!(phone_noise(""), "+ ");
+    // A success envelope leaves nulls out: no phone, no `mobilePhone`.
+    if let Some(phone) = &u.phone {
+        answer["mobilePhone"] = json!(phone);
     }
+    Ok(ok(ctx, req, answer))
 }

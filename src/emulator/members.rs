@@ -10,7 +10,7 @@ use super::policy::PolicyLists;
 use super::random::random_guid;
 use super::server::lock;
 use super::state::{State, User};
-use super::tickets::{confirm_url, TFA_ACTIVATION, TFA_AUTH};
+use super::tickets::{confirm_url, phone_confirm_url, PHONE_ACTIVATION, TFA_ACTIVATION, TFA_AUTH};
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
 use crate::models::BackupCode;
@@ -121,8 +121,8 @@ impl NewUser {
         self
     }
 
-    /// An activated mobile phone (the SMS login answers `PhoneAuth` and a masked number;
-    /// without one, `PhoneActivation`).
+    /// An activated mobile phone, kept as digits only (the SMS login sends a code and answers
+    /// a masked number; without one, it answers a `PhoneActivation` confirm URL).
     pub fn phone(mut self, phone: impl Into<String>) -> Self {
         self.phone = Some(phone.into());
         self
@@ -157,6 +157,9 @@ pub enum TicketType {
     TfaActivation,
     /// `TfaAuth`: a code check for a linked app.
     TfaAuth,
+    /// `PhoneActivation`: setting the phone of an SMS login (`POST authentication/setphone`);
+    /// the key travels in the URL and the user is named by `encemail`.
+    PhoneActivation,
 }
 
 impl TicketType {
@@ -164,12 +167,15 @@ impl TicketType {
         match self {
             TicketType::TfaActivation => TFA_ACTIVATION,
             TicketType::TfaAuth => TFA_AUTH,
+            TicketType::PhoneActivation => PHONE_ACTIVATION,
         }
     }
 }
 
 /// A snapshot of one member's TFA state, from [`Emulator::user_state`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows no secret: the key and codes are [`Secret`]s, the phone is masked.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserState {
     /// The user id.
@@ -191,6 +197,31 @@ pub struct UserState {
     pub sessions: usize,
     /// Code checks counted in the current one-minute window.
     pub attempts: u32,
+    /// The mobile phone as stored (digits only), if any.
+    pub phone: Option<String>,
+    /// Whether the phone is activated (a code sent to it was checked).
+    pub phone_activated: bool,
+}
+
+impl std::fmt::Debug for UserState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserState")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("is_owner", &self.is_owner)
+            .field("is_admin", &self.is_admin)
+            .field("linked", &self.linked)
+            .field("manual_entry_key", &self.manual_entry_key)
+            .field("backup_codes", &self.backup_codes)
+            .field("sessions", &self.sessions)
+            .field("attempts", &self.attempts)
+            .field(
+                "phone",
+                &self.phone.as_deref().map(crate::phone::mask_phone),
+            )
+            .field("phone_activated", &self.phone_activated)
+            .finish()
+    }
 }
 
 impl Emulator {
@@ -226,6 +257,11 @@ impl Emulator {
         if state.user_index(&id).is_some() {
             return Err(bad("a member with this id exists"));
         }
+        // Stored as `setphone` stores it: digits only (`SmsSender.cs:65-70` in the server).
+        let phone = user
+            .phone
+            .map(|p| crate::phone::phone_digits(&p))
+            .filter(|p| !p.is_empty());
         if user.tfa_mandatory {
             state
                 .app
@@ -243,7 +279,8 @@ impl Emulator {
             is_owner: user.owner,
             is_admin: user.admin || user.owner,
             groups: user.groups,
-            phone: user.phone,
+            phone_activated: phone.is_some(),
+            phone,
             disabled: user.disabled,
             linked: false,
             secret: user.secret,
@@ -279,7 +316,8 @@ impl Emulator {
     }
 
     /// Opens a session for a member, as a completed login would, and returns its token.
-    /// Sessions end when a TFA method is switched on.
+    /// Sessions end when a TFA method is switched on, or at a logout that names them in the
+    /// `asc_auth_key` cookie.
     ///
     /// # Errors
     ///
@@ -302,6 +340,11 @@ impl Emulator {
         let uid = state.users[user].id.clone();
         let t = ticket_type.as_str();
         let key = state.issue_key(t, &uid)?;
+        if ticket_type == TicketType::PhoneActivation {
+            let email = &state.users[user].email;
+            let url = phone_confirm_url(&self.shared.base_url, t, &key, email);
+            return ConfirmTicket::from_url(&url, "");
+        }
         ConfirmTicket::from_url(&confirm_url(&self.shared.base_url, t, &uid), key)
     }
 
@@ -332,6 +375,8 @@ impl Emulator {
                 .collect(),
             sessions: state.session_count(i),
             attempts: u.attempts.current(state.now()),
+            phone: u.phone.clone(),
+            phone_activated: u.phone.is_some() && u.phone_activated,
         })
     }
 

@@ -35,8 +35,12 @@
 //! # Ok::<(), docspace_tfa::Error>(())
 //! ```
 //!
+//! The SMS factor is served with an SMS provider stand-in whose outbox a test reads
+//! ([`Emulator::sms_outbox`], or `GET /_emulator/sms` from any language), and the server's
+//! `phoneNoise` defect on by default ([`EmulatorBuilder::phone_noise_defect`]).
+//!
 //! What it models and what it leaves out is in `docs/emulator.md` in the repository. In
-//! short: no SMS codes, no e-mail, no quotas or payments, no other API; one portal per
+//! short: no e-mail, no quotas or payments, no other API; one portal per
 //! emulator; state in memory only.
 
 // The rooms, from the bottom up: each imports only rooms listed before it, so there is no
@@ -44,14 +48,15 @@
 // `docs/emulator.md`, "How the emulator is built"). This file only declares them and
 // re-exports the public types.
 // 1. leaves: `clock`, `random`, `qr`, `attempts` (the brute-force counter), `policy` (method
-//    settings, whom TFA applies to), `tickets` (confirm keys), `http` (request, answer,
-//    envelope, body fields);
+//    settings, whom TFA applies to), `tickets` (confirm keys), `smscodes` (SMS codes, their
+//    checks, the outbox), `http` (request, answer, envelope, body fields);
 // 2. `state`: members, sessions, API keys, the switches; it holds the pieces of floor 1;
 // 3. `rules` (the TFA rules: secret, code check, backup codes, unlink), `refusals` (error
 //    bodies in the server's words), `creds` (credentials in, cookies out, whom a request acts
 //    for);
-// 4. the endpoints: `login`, `settings` (the policy), `authenticator` (setup, validate, codes,
-//    unlink);
+// 4. the endpoints: `sms` (the SMS branch of the login and of the code login, setphone,
+//    sendsms, the outbox route), `login`, `settings` (the policy), `authenticator` (setup,
+//    validate, codes, unlink), `session` (signed in?, logout, confirm-link checks);
 // 5. `routes` (the routing table and dispatch);
 // 6. `log` (the request log), `faults` (injected failures), then `server` (the HTTP loop);
 // 7. the public handle: `handle` (`Emulator`), then `builder` (`EmulatorBuilder`, starting)
@@ -74,7 +79,10 @@ mod refusals;
 mod routes;
 mod rules;
 mod server;
+mod session;
 mod settings;
+mod sms;
+mod smscodes;
 mod state;
 mod tickets;
 
@@ -83,3 +91,4 @@ pub use self::faults::Fault;
 pub use self::handle::Emulator;
 pub use self::log::{LoggedConfirm, LoggedRequest};
 pub use self::members::{NewUser, TicketType, UserState};
+pub use self::smscodes::SentSms;

@@ -14,6 +14,7 @@ use crate::messages::ServerMessage;
 #[derive(Clone, Copy)]
 pub(crate) enum Exception {
     Argument,
+    ArgumentNull,
     Security,
     InvalidOperation,
     NotSupported,
@@ -25,6 +26,7 @@ impl Exception {
     fn type_name(self) -> &'static str {
         match self {
             Exception::Argument => "System.ArgumentException",
+            Exception::ArgumentNull => "System.ArgumentNullException",
             Exception::Security => "System.Security.SecurityException",
             Exception::InvalidOperation => "System.InvalidOperationException",
             Exception::NotSupported => "System.NotSupportedException",
@@ -36,6 +38,8 @@ impl Exception {
     fn hresult(self) -> i64 {
         match self {
             Exception::Argument => -2_147_024_809,
+            // E_POINTER, as for NullReferenceException.
+            Exception::ArgumentNull => -2_147_467_261,
             Exception::Security => -2_146_233_078,
             Exception::InvalidOperation => -2_146_233_079,
             Exception::NotSupported => -2_146_233_067,

@@ -11,6 +11,7 @@ use super::faults::Action;
 use super::http::{Body, Context, Incoming, Outgoing};
 use super::log::LoggedRequest;
 use super::routes::handle;
+use super::sms::{outbox, OUTBOX_PATH};
 use super::state::State;
 
 /// The largest request body read; a larger one is answered `413`.
@@ -79,6 +80,10 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
     let out = match (api_path, read, fault) {
         (_, Err(_), _) => Outgoing::empty(400),
         (_, Ok(_), _) if body.len() as u64 > MAX_BODY => Outgoing::empty(413),
+        // The SMS provider stand-in's outbox: not a portal route (`sms.rs`).
+        (None, Ok(_), _) if path.eq_ignore_ascii_case(OUTBOX_PATH) => {
+            outbox(&lock(&shared.state), &method)
+        }
         (None, Ok(_), _) => Outgoing::empty(404),
         // Fault injection (`faults.rs`): a matching rule answers instead of the handler.
         (Some(_), Ok(_), Some(Action::Status(status))) => Outgoing::empty(status),

@@ -14,7 +14,7 @@ use super::http::{
 use super::policy::{MethodSettings, PolicyLists};
 use super::refusals::{access_denied, internal, not_available, null_reference, refusal};
 use super::state::State;
-use super::tickets::{confirm_url, PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
+use super::tickets::{phone_confirm_url, PHONE_ACTIVATION, PHONE_AUTH, TFA_ACTIVATION, TFA_AUTH};
 use crate::error::Result;
 use crate::messages::ServerMessage;
 use crate::models::TfaType;
@@ -166,13 +166,17 @@ pub(crate) fn own_confirm(
     ip: Option<IpAddr>,
 ) -> Result<Option<(String, Option<(String, String)>)>> {
     if state.sms_applies(user, ip) {
-        let confirm_type = if state.users[user].phone.is_some() {
+        // `TfaappController.cs:151-158`: the phone link (`type`, `key`, `encemail`), no cookie.
+        let u = &state.users[user];
+        let confirm_type = if u.phone.is_some() && u.phone_activated {
             PHONE_AUTH
         } else {
             PHONE_ACTIVATION
         };
-        let uid = state.users[user].id.clone();
-        return Ok(Some((confirm_url(ctx.base_url, confirm_type, &uid), None)));
+        let (uid, email) = (u.id.clone(), u.email.clone());
+        let key = state.issue_key(confirm_type, &uid)?;
+        let url = phone_confirm_url(ctx.base_url, confirm_type, &key, &email);
+        return Ok(Some((url, None)));
     }
     if state.app_applies(user, ip) {
         let confirm_type = if state.users[user].linked {

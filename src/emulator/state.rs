@@ -12,6 +12,7 @@ use super::attempts::AttemptCounter;
 use super::clock::Clock;
 use super::policy::{MethodSettings, PolicyLists};
 use super::random::{random_hex, random_token};
+use super::smscodes::SmsCodes;
 use super::tickets::{confirm_url, KeyCheck, Tickets};
 use crate::error::Result;
 use crate::models::TfaType;
@@ -49,6 +50,9 @@ pub(crate) struct Config {
     pub(crate) tenant_domain: String,
     /// Answer `GET settings/tfaapp/confirm` with a bare URL string (older servers).
     pub(crate) legacy_confirm_url: bool,
+    /// The server's `phoneNoise` defect: masking a number of 10 or more digits throws
+    /// (`SmsSender.cs:95`), as on every released server.
+    pub(crate) phone_noise_defect: bool,
 }
 
 impl Default for Config {
@@ -69,6 +73,7 @@ impl Default for Config {
             session_lifetime: 20 * 24 * 3600,
             tenant_domain: DEFAULT_TENANT_DOMAIN.to_owned(),
             legacy_confirm_url: false,
+            phone_noise_defect: true,
         }
     }
 }
@@ -84,6 +89,8 @@ pub(crate) struct User {
     pub(crate) is_admin: bool,
     pub(crate) groups: Vec<String>,
     pub(crate) phone: Option<String>,
+    /// Whether the phone is activated (`MobilePhoneActivationStatus`): a code was checked.
+    pub(crate) phone_activated: bool,
     /// Whether the account is disabled (its login is refused).
     pub(crate) disabled: bool,
     /// Whether an authenticator app is linked.
@@ -124,6 +131,8 @@ pub(crate) struct State {
     keys: Tickets,
     /// Failed-login counters by lower-case user name.
     pub(crate) login_attempts: HashMap<String, AttemptCounter>,
+    /// SMS codes, their check counters, and the outbox.
+    pub(crate) sms_codes: SmsCodes,
 }
 
 impl State {
@@ -144,6 +153,7 @@ impl State {
             sessions: HashMap::new(),
             keys: Tickets::default(),
             login_attempts: HashMap::new(),
+            sms_codes: SmsCodes::default(),
         }
     }
 

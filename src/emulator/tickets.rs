@@ -87,3 +87,57 @@ impl Tickets {
 pub(crate) fn confirm_url(base_url: &str, confirm_type: &str, uid: &str) -> String {
     format!("{base_url}/confirm/{confirm_type}?type={confirm_type}&uid={uid}")
 }
+
+/// `{base}/confirm/{type}?type={type}&key={key}&encemail={encemail}`, the URL of a phone
+/// confirm link (`CommonLinkUtility.cs:217-265` in the server): the key travels in the URL,
+/// the user is named by the encrypted e-mail.
+pub(crate) fn phone_confirm_url(
+    base_url: &str,
+    confirm_type: &str,
+    key: &str,
+    email: &str,
+) -> String {
+    format!(
+        "{base_url}/confirm/{confirm_type}?type={confirm_type}&key={key}&encemail={}",
+        encrypt_email(email)
+    )
+}
+
+/// The emulator's stand-in for the server's e-mail encryption: opaque (lower-case hex of the
+/// lower-cased e-mail), URL-safe, and reversible by [`decrypt_email`].
+pub(crate) fn encrypt_email(email: &str) -> String {
+    email
+        .trim()
+        .to_ascii_lowercase()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The e-mail of an `encemail`, or `None` when it is not one the emulator made.
+pub(crate) fn decrypt_email(encemail: &str) -> Option<String> {
+    let bytes = encemail.as_bytes();
+    if bytes.is_empty() || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let decoded: Option<Vec<u8>> = bytes
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect();
+    String::from_utf8(decoded?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encemail_round_trips_and_refuses_strangers() {
+        let enc = encrypt_email(" Bot@Example.com ");
+        assert_eq!(decrypt_email(&enc).as_deref(), Some("bot@example.com"));
+        assert!(enc.bytes().all(|b| b.is_ascii_hexdigit()));
+        for bad in ["", "abc", "zz", "ff"] {
+            assert_eq!(decrypt_email(bad), None, "{bad}");
+        }
+    }
+}

@@ -365,7 +365,7 @@ impl Provisioner {
             LoginOutcome::Authenticated(_) => {
                 self.settle(account, None, Status::NotApplicable, NO_SECOND_FACTOR)
             }
-            LoginOutcome::SmsRequired { .. } => {
+            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => {
                 self.settle(account, None, Status::NotApplicable, SMS_INSTEAD)
             }
         }

@@ -37,6 +37,8 @@ enum Credential {
     Ticket(&'static str),
     /// No `Authorization`, `Confirm` or `Cookie` (the login calls).
     Nothing,
+    /// `Cookie: asc_auth_key=<token>`, and no `Authorization` or `Confirm` (the logout).
+    SessionCookie(String),
 }
 
 /// What the request body must be.
@@ -128,6 +130,12 @@ impl Expect {
     /// `CONFIRM_KEY`, and no `Authorization` or `Cookie`.
     pub fn ticket(mut self, confirm_type: &'static str) -> Self {
         self.credential = Credential::Ticket(confirm_type);
+        self
+    }
+
+    /// Carries `token` as the `asc_auth_key` cookie, and no `Authorization` or `Confirm`.
+    pub fn session_cookie(mut self, token: &str) -> Self {
+        self.credential = Credential::SessionCookie(format!("asc_auth_key={token}"));
         self
     }
 
@@ -242,6 +250,10 @@ impl Expect {
                 .match_header("authorization", Matcher::Missing)
                 .match_header("confirm", Matcher::Missing)
                 .match_header("cookie", Matcher::Missing),
+            Credential::SessionCookie(cookie) => mock
+                .match_header("cookie", cookie.as_str())
+                .match_header("authorization", Matcher::Missing)
+                .match_header("confirm", Matcher::Missing),
         };
         mock = match &self.sends {
             Sends::Unchecked => mock,

@@ -57,7 +57,13 @@ pub struct Global {
 
     /// Trust the CA certificate(s) in this PEM file instead of the built-in roots (for a
     /// portal behind an internal CA)
-    #[arg(long, global = true, value_name = "FILE", env = "DOCSPACE_CA_CERT")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "DOCSPACE_CA_CERT",
+        hide_env_values = true
+    )]
     pub ca_cert: Option<PathBuf>,
 
     /// Retries of a read that failed on the network or with 429/502/503/504 (0 = none)
@@ -127,6 +133,16 @@ pub enum Command {
         /// Read the password from the first line of stdin
         #[arg(long)]
         password_stdin: bool,
+        /// With --code for an SMS login: the phone number the code went to, so that the
+        /// server's failure for numbers of 10 or more digits is explained, not reported as a
+        /// wrong code
+        #[arg(long, value_name = "NUMBER", requires = "code")]
+        phone: Option<String>,
+    },
+    /// The SMS factor: set the phone of an SMS login (`phone`), or resend the code (`send`)
+    Sms {
+        #[command(subcommand)]
+        action: SmsAction,
     },
     /// Show the caller's confirm data: URL and key of a ticket (GET settings/tfaapp/confirm)
     Confirm,
@@ -181,10 +197,39 @@ pub enum Command {
     /// again skips linked accounts, finishes half-done ones and retries failed ones. Exit 0
     /// only if every account ended linked (now or before); 8 otherwise; 130 after Ctrl-C.
     Provision(crate::provision::ProvisionArgs),
+    /// Whether the token is signed in (GET authentication): {"authenticated": bool}
+    ///
+    /// Exit 0 when signed in, 4 when not (no token, or a token that was logged out or has
+    /// expired: the portal answers false, not an error).
+    Status,
+    /// End the token's session (POST authentication/logout, the token as the asc_auth_key
+    /// cookie), then check that it ended: {"loggedOut": true}
+    ///
+    /// An API key (sk-…) is no session: refused before sending (exit 2).
+    Logout,
+    /// Check a confirm link without using it (POST authentication/confirm): {"result":
+    /// "ok"|"invalid"|"expired"|…}
+    ///
+    /// Exit 0 when the link is valid, 4 otherwise. No token is needed.
+    CheckLink {
+        /// The confirm link (or its query), such as
+        /// https://portal/confirm/TfaAuth?type=TfaAuth&uid=…
+        #[arg(value_name = "URL")]
+        link: String,
+        /// The link's key, when the URL has none (a TFA link's key comes in the
+        /// asc_confirm_key_<type> cookie)
+        #[arg(
+            long,
+            value_name = "KEY",
+            env = "DOCSPACE_CONFIRM_KEY",
+            hide_env_values = true
+        )]
+        confirm_key: Option<String>,
+    },
     /// Run the DocSpace emulator on 127.0.0.1 for tests in any language (offline)
     ///
-    /// Prints one JSON line, {"url", "users": [{"email", "password", "apiKey", "id", "linked",
-    /// "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
+    /// Prints one JSON line, {"url", "smsOutbox", "users": [{"email", "password", "apiKey",
+    /// "id", "linked", "role", "totpKey"}]}, then serves until SIGINT or SIGTERM, or until stdin closes (so a
     /// test runner that dies takes the emulator with it; --ignore-stdin to serve on).
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
@@ -219,6 +264,30 @@ pub enum SettingsAction {
         /// Answer the caller's confirm URL instead of whether a method was switched on
         #[arg(long)]
         with_link: bool,
+    },
+}
+
+/// `sms phone` and `sms send`.
+#[derive(Subcommand)]
+pub enum SmsAction {
+    /// Set the phone number with the ticket of an `sms_phone_required` login; the server
+    /// sends the first code (POST authentication/setphone)
+    Phone {
+        /// The number, such as "+1 (234) 567-8901" (only its digits are sent)
+        #[arg(long, value_name = "NUMBER")]
+        phone: String,
+        #[command(flatten)]
+        ticket: TicketArgs,
+    },
+    /// Send a new code to the user's phone (POST authentication/sendsms); the password as for
+    /// login
+    Send {
+        /// The user's e-mail
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 

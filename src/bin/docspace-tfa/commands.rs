@@ -7,7 +7,9 @@
 mod codes;
 mod login;
 mod policy;
+mod session;
 pub mod setup;
+mod sms;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,11 +20,11 @@ use docspace_tfa::{
     TfaType,
 };
 
-use crate::args::{Cli, Command, Global, SettingsAction, TypeArg};
+use crate::args::{Cli, Command, Global, SettingsAction, SmsAction, TypeArg};
 use crate::link::{CodeSource, LinkFlow};
 use crate::output::{Failure, Out};
+use crate::password::password_from_stdin;
 use crate::secure_file;
-use crate::terminal::password_from_stdin;
 use crate::ticket;
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -49,8 +51,10 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             code,
             totp_key_file,
             password_stdin,
+            phone,
         } => {
             let code = code.as_deref().map(normalize_code).transpose()?;
+            let sms = phone.as_deref().map(sms::sent_to).transpose()?;
             let key = match code {
                 Some(_) => None,
                 None => totp_key(totp_key_file.as_deref())?,
@@ -59,8 +63,30 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
             let client = client(&global, false)?;
             match key {
                 Some(key) => login::login_with_key(out, &client, &user, password, &key),
-                None => login::login(out, &client, &user, password, code.as_deref()),
+                None => login::login(out, &client, &user, password, code.as_deref(), sms),
             }
+        }
+        Command::Sms {
+            action: SmsAction::Phone { phone, ticket },
+        } => {
+            let phone = sms::checked_phone(&phone)?;
+            let ticket = ticket::from_args(&ticket)?.ok_or_else(|| {
+                Failure::usage(
+                    "sms phone needs the ticket of an sms_phone_required login: --confirm URL \
+                     --confirm-key KEY, or --confirm-json FILE|-",
+                )
+            })?;
+            sms::set_phone(out, &client(&global, false)?, &ticket, &phone)
+        }
+        Command::Sms {
+            action:
+                SmsAction::Send {
+                    user,
+                    password_stdin,
+                },
+        } => {
+            let password = password(password_stdin, &global)?;
+            sms::send(out, &client(&global, false)?, &user, password)
         }
         Command::Confirm => policy::confirm(out, &client(&global, true)?),
         Command::Settings { action: None } => policy::settings(out, &client(&global, true)?),
@@ -90,6 +116,11 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
                 check_guid("--user", id)?;
             }
             codes::unlink(out, &client(&global, true)?, user.as_deref())
+        }
+        Command::Status => session::status(out, &client(&global, false)?),
+        Command::Logout => session::logout(out, &client(&global, true)?),
+        Command::CheckLink { link, confirm_key } => {
+            session::check_link(out, &client(&global, false)?, &link, confirm_key.as_deref())
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),

@@ -6,6 +6,8 @@
 //! installed. The main thread reads stdin to its end and then exits: a parent that holds the
 //! write end of a pipe to our stdin and dies closes it, and takes the emulator with it.
 
+use std::io::Write;
+
 use clap::{Args, ValueEnum};
 use docspace_tfa::emulator::{Emulator, Fault, NewUser};
 use docspace_tfa::totp::TotpKey;
@@ -32,6 +34,11 @@ pub struct EmulatorArgs {
     /// on a portal without one; --policy sms implies it)
     #[arg(long)]
     pub sms_available: bool,
+    /// Serve SMS as a server with the phoneNoise defect fixed (default: the defect of every
+    /// released server: numbers of 10 or more digits get a 400 after the SMS was sent, and a
+    /// 401 for the right code)
+    #[arg(long)]
+    pub fixed_phone_noise: bool,
     /// Accept a bearer token alone on setup and validate, as the documentation page assumes
     #[arg(long)]
     pub lenient_bearer: bool,
@@ -137,7 +144,8 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         .attempt_limit(args.attempt_limit)
         .code_window(args.code_window)
         .app_method_enabled(matches!(args.policy, PolicyArg::App))
-        .sms_available(args.sms_available);
+        .sms_available(args.sms_available)
+        .phone_noise_defect(!args.fixed_phone_noise);
     if let Some(domain) = args.tenant_domain {
         builder = builder.tenant_domain(domain);
     }
@@ -164,7 +172,8 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         portal.add_user(NewUser::new(email, password))?;
     }
     // One line, whatever `--json` says: the contract for the parent process.
-    let mut line = json!({"url": portal.base_url(), "users": users});
+    let mut line =
+        json!({"url": portal.base_url(), "users": users, "smsOutbox": portal.sms_outbox_url()});
     if args.users > 0 {
         line["fleet"] = json!({
             "count": args.users,
@@ -180,7 +189,23 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     }
     // Until EOF (or a read error: the parent is gone either way).
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    let served = !portal.requests().is_empty();
     portal.stop();
+    if served {
+        // The usual end: the parent closed our stdin (or went away) after using us.
+        return Ok(());
+    }
+    // Before any request, this is almost always stdin at end-of-file from the start (`<
+    // /dev/null`, a `subprocess.run` without `stdin=PIPE`), not a parent that is done: say
+    // why on stderr (stdout's one line is the contract), never fatally (a parent that died
+    // took the other end with it).
+    let _ = writeln!(
+        std::io::stderr(),
+        "docspace-tfa emulator: stopped because stdin closed (end of file) before any request, \
+         as it does when the process that started it ends; to keep it running, hold its stdin open (a pipe the \
+         parent keeps, such as stdin=PIPE in Python's subprocess) or pass --ignore-stdin (then \
+         stop it with SIGINT or SIGTERM)"
+    );
     Ok(())
 }
 

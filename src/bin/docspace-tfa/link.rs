@@ -116,9 +116,9 @@ impl LinkFlow<'_> {
             LoginOutcome::TfaCodeRequired { .. } => Err(Failure::not_available(
                 "an authenticator app is already linked to this user",
             )),
-            LoginOutcome::SmsRequired { .. } => Err(Failure::not_available(
-                "the portal asks for an SMS code, not an authenticator app",
-            )),
+            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => Err(
+                Failure::not_available("the portal asks for an SMS code, not an authenticator app"),
+            ),
             _ => Err(Failure::not_available(
                 "the portal asked for an unknown second factor",
             )),

@@ -11,8 +11,10 @@ mod demo;
 mod emulator;
 mod link;
 mod output;
+mod password;
 mod provision;
 mod secure_file;
+mod suggest;
 mod terminal;
 mod ticket;
 
@@ -132,7 +134,16 @@ fn sanitized_message(e: &clap::Error) -> String {
     match e.kind() {
         ErrorKind::UnknownArgument => match arg {
             Some(a) if is_flag_name(&a) => {
-                format!("unexpected argument '{a}'")
+                let mut message = format!("unexpected argument '{a}'");
+                if let Some(option) = suggest::option(&a, &std::env::args().collect::<Vec<_>>()) {
+                    message.push_str(&format!("; did you mean '{option}'?"));
+                }
+                message
+            }
+            Some(a) if suggest::looks_like_half_a_code(&a) => {
+                "unexpected argument (not shown: it may be a secret); a code with a space must be \
+                 one argument: quote it (\"123 456\") or leave the space out"
+                    .to_owned()
             }
             _ => "unexpected argument (not shown: it may be a secret)".to_owned(),
         },
@@ -154,10 +165,26 @@ fn sanitized_message(e: &clap::Error) -> String {
         }
         // Never echoed, even when it looks like a word: a password typed in the wrong place
         // is often lower-case letters. The valid names are listed instead.
-        ErrorKind::InvalidSubcommand => format!(
-            "unrecognized subcommand (not shown: it may be a secret); commands: {}",
-            subcommand_names()
-        ),
+        ErrorKind::InvalidSubcommand => {
+            let typed = context(ContextKind::InvalidSubcommand).unwrap_or_default();
+            // Our own command names only: neither message repeats what was typed.
+            if let Some(message) = suggest::missing_feature(&typed, cfg!(feature = "emulator")) {
+                return message;
+            }
+            let mut message = format!(
+                "unrecognized subcommand (not shown: it may be a secret); commands: {}",
+                subcommand_names()
+            );
+            let names: Vec<String> = Cli::command()
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(|c| c.get_name().to_owned())
+                .collect();
+            if let Some(name) = suggest::closest(&typed, names.iter().map(String::as_str)) {
+                message.push_str(&format!("; did you mean '{name}'?"));
+            }
+            message
+        }
         // The rest (missing arguments, conflicts, …) name arguments, never values: keep the
         // first paragraph of clap's text, on one line.
         _ => {

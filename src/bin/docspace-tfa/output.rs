@@ -2,10 +2,13 @@
 
 use std::io::{IsTerminal, Write};
 
-use docspace_tfa::{Error, ErrorKind};
+use docspace_tfa::{Advice, Error, ErrorKind};
 use serde_json::{json, Value};
 
 use crate::terminal::clean;
+
+/// The `kind` of [`Failure::reported`]: its result is on stdout already.
+const REPORTED: &str = "reported";
 
 /// A failure of a command, ready to print: the JSON `kind` (the library's
 /// [`ErrorKind::as_str`], or `usage` for a command-line mistake), the HTTP status, a message
@@ -15,6 +18,8 @@ pub struct Failure {
     pub kind: &'static str,
     pub status: Option<u16>,
     pub message: String,
+    /// What to do next (the end of `message`), in the tool's words: the JSON `advice`.
+    pub advice: Option<String>,
     pub exit: u8,
 }
 
@@ -25,7 +30,20 @@ impl Failure {
             kind: "usage",
             status: None,
             message: message.into(),
+            advice: None,
             exit: 2,
+        }
+    }
+
+    /// A result already printed (stdout) whose answer is "no" (exit `exit`): `status` when
+    /// not signed in, `check-link` for a link that is not valid. Nothing more is printed.
+    pub fn reported(exit: u8) -> Self {
+        Failure {
+            kind: REPORTED,
+            status: None,
+            message: String::new(),
+            advice: None,
+            exit,
         }
     }
 
@@ -36,6 +54,7 @@ impl Failure {
             kind: ErrorKind::TfaNotApplicable.as_str(),
             status: None,
             message: message.into(),
+            advice: None,
             exit: 7,
         }
     }
@@ -46,6 +65,7 @@ impl Failure {
             kind: ErrorKind::NotAvailable.as_str(),
             status: None,
             message: message.into(),
+            advice: None,
             exit: 5,
         }
     }
@@ -63,6 +83,7 @@ impl Failure {
                 message: format!(
                     "GET settings/tfaapp/setup answered a setup code that cannot be used: {e}"
                 ),
+                advice: None,
                 exit: 1,
             }
         } else {
@@ -87,12 +108,41 @@ impl From<Error> for Failure {
             // a more specific kind.
             _ => 1,
         };
+        let (message, advice) = message_and_advice(&e);
         Failure {
             kind: e.kind().as_str(),
             status: e.status(),
-            message: e.to_string(),
+            message,
+            advice,
             exit,
         }
+    }
+}
+
+/// The library's `Display` and advice, with the advice that concerns a setting put in the
+/// tool's words: its own options and variables instead of "the token" or "the base URL".
+fn message_and_advice(e: &Error) -> (String, Option<String>) {
+    let text = e.to_string();
+    let Some(advice) = e.advice() else {
+        return (text, None);
+    };
+    let ours = match advice {
+        Advice::TokenRefused => "the portal refused the bearer token: check DOCSPACE_TOKEN, or \
+             the file given to --token-file (wrong, revoked, expired, or of another portal?)"
+            .to_owned(),
+        Advice::NoApiAtUrl => "no DocSpace API at this URL: check --url or DOCSPACE_URL, which \
+             should be the portal's root (such as https://portal.example.com, with no path)"
+            .to_owned(),
+        Advice::HostNotFound { host } => format!(
+            "the host name {host} does not resolve: check the host in --url or DOCSPACE_URL (and \
+             the network's DNS)"
+        ),
+        other => return (text, Some(other.to_string())),
+    };
+    // The library's advice ends its text, after "; ".
+    match text.strip_suffix(&format!("; {advice}")) {
+        Some(head) => (format!("{head}; {ours}"), Some(ours)),
+        None => (text, Some(advice.to_string())),
     }
 }
 
@@ -141,11 +191,15 @@ impl Out {
 
     /// Prints a failure: `{"error": …}` on stdout in JSON mode, a line on stderr otherwise.
     pub fn failure(&self, f: &Failure) {
+        if f.kind == REPORTED {
+            return;
+        }
         if self.json {
             self.json(&json!({"error": {
                 "kind": f.kind,
                 "status": f.status,
                 "message": f.message,
+                "advice": f.advice,
             }}));
         } else if self.color {
             eprintln!("\x1b[31merror:\x1b[0m {}", clean(&f.message));

@@ -1,11 +1,7 @@
-//! What reaches a terminal: server strings made harmless, and a password read without echo.
+//! What reaches a terminal: server strings made harmless (a leaf of the tool: it imports
+//! nothing of ours; the password prompt is in `password.rs`).
 
 use std::borrow::Cow;
-use std::io::{BufRead, IsTerminal};
-
-use docspace_tfa::Secret;
-
-use crate::output::Failure;
 
 /// A server string fit for human output: control characters (ESC, BEL, CR, LF, DEL, the C1
 /// range) and bidirectional overrides are shown as `\u{…}` escapes, so that a server cannot
@@ -31,28 +27,6 @@ fn unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// The password for `--password-stdin`: typed without echo when stdin is a terminal (with
-/// a prompt on the terminal), otherwise the first line of stdin.
-pub fn password_from_stdin() -> Result<Secret, Failure> {
-    let line = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password (not shown): ").map_err(|e| {
-            Failure::usage(format!("cannot read the password from the terminal: {e}"))
-        })?
-    } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::usage(format!("cannot read the password from stdin: {e}")))?;
-        line
-    };
-    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
-    if pw.is_empty() {
-        return Err(Failure::usage("the password on stdin is empty"));
-    }
-    Ok(Secret::new(pw))
 }
 
 #[cfg(test)]

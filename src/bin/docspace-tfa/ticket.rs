@@ -63,9 +63,8 @@ pub fn from_json(text: &str) -> Result<ConfirmTicket> {
     };
     let url = field(&["confirmUrl", "url"])
         .ok_or_else(|| Failure::usage("--confirm-json has no confirmUrl"))?;
-    let key = field(&["confirmKey", "cookieValue"]).ok_or_else(|| {
-        Failure::usage("--confirm-json has no confirmKey (an SMS confirm URL has none)")
-    })?;
+    let key = field(&["confirmKey", "cookieValue"])
+        .ok_or_else(|| Failure::usage("--confirm-json has no confirmKey"))?;
     Ok(ConfirmTicket::from_url(url, key)?)
 }
 

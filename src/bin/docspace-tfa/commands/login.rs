@@ -2,7 +2,7 @@
 //! step at once.
 
 use docspace_tfa::totp::TotpKey;
-use docspace_tfa::{Client, LoginOutcome, Secret};
+use docspace_tfa::{Client, LoginOutcome, Secret, SmsSent};
 use serde_json::{json, Value};
 
 use crate::output::{Failure, Out};
@@ -16,12 +16,18 @@ pub fn login(
     user: &str,
     password: Secret,
     code: Option<&str>,
+    sms: Option<SmsSent>,
 ) -> Result<()> {
-    let outcome = match code {
-        Some(code) => {
+    let outcome = match (code, sms) {
+        (Some(code), Some(sent)) => LoginOutcome::Authenticated(
+            client
+                .auth()
+                .login_with_sms_code(user, password, code, &sent)?,
+        ),
+        (Some(code), None) => {
             LoginOutcome::Authenticated(client.auth().login_with_code(user, password, code)?)
         }
-        None => client.auth().login(user, password)?,
+        (None, _) => client.auth().login(user, password)?,
     };
     let value = match &outcome {
         LoginOutcome::Authenticated(s) => json!({
@@ -40,15 +46,12 @@ pub fn login(
             "confirmUrl": ticket.url(),
             "confirmKey": ticket.key().expose(),
         }),
-        LoginOutcome::SmsRequired {
-            confirm_url,
-            phone_noise,
-            ..
-        } => json!({
-            "status": "sms_required",
-            "confirmUrl": confirm_url,
-            "phoneNoise": phone_noise,
+        LoginOutcome::SmsPhoneRequired { ticket } => json!({
+            "status": "sms_phone_required",
+            "confirmUrl": ticket.url(),
+            "confirmKey": ticket.key().expose(),
         }),
+        LoginOutcome::SmsCodeSent(sent) => super::sms::sent_json(sent),
         _ => {
             return Err(Failure::usage(
                 "the server answered a login outcome this tool does not know",
@@ -86,7 +89,7 @@ pub fn login_with_key(
 }
 
 /// Prints a flat JSON object as `key: value` lines (nulls skipped).
-fn print_object(out: &Out, value: &Value) {
+pub(super) fn print_object(out: &Out, value: &Value) {
     if let Value::Object(map) = value {
         for (k, v) in map {
             match v {

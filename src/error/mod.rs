@@ -24,6 +24,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod advice;
+
+pub use self::advice::Advice;
+pub(crate) use self::advice::Tries;
 pub use crate::kind::ErrorKind;
 use crate::messages::ServerMessage;
 
@@ -38,7 +42,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// [`recognized_message`](Error::recognized_message), [`retry_after`](Error::retry_after),
 /// [`body_snippet`](Error::body_snippet), [`is_html`](Error::is_html), and
 /// [`source`](std::error::Error::source) for the transport's or the file system's own error.
-/// `Display` is one lower-case line that holds no secret.
+/// `Display` is one lower-case line that holds no secret: what failed, how many attempts were
+/// made over how long (when more than one), and, where the answer tells, what to do next
+/// ([`advice`](Error::advice)). `Debug` is short, as [`std::io::Error`]'s is: the kind, the
+/// operation, the status and that line, so that a `main` returning `Result<(), Error>` prints
+/// something a person can read.
 ///
 /// ```
 /// use docspace_tfa::{Client, ErrorKind};
@@ -47,8 +55,16 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
 /// assert_eq!(err.status(), None);
 /// ```
-#[derive(Debug)]
-pub struct Error(Box<Repr>);
+pub struct Error(Box<Inner>);
+
+/// The failure, and what the call around it adds.
+struct Inner {
+    repr: Repr,
+    /// More than one attempt, when the call retried.
+    tries: Option<Tries>,
+    /// What to do next, when the answer tells.
+    advice: Option<Advice>,
+}
 
 /// Where the failure happened; private, so that it can grow without breaking anyone. Every
 /// text in it that came from the server was bounded and redacted before it got here (see
@@ -104,6 +120,17 @@ enum Repr {
         reason: String,
     },
 
+    /// An error status the server gives because of a known defect of its own (the SMS
+    /// login's `phoneNoise` defect): the server's answer, and what it means and what to do.
+    #[error("{operation}: HTTP {status}{}: {reason}", DefectMessage(message))]
+    ServerDefect {
+        operation: String,
+        status: u16,
+        kind: ErrorKind,
+        message: Option<String>,
+        error_type: Option<String>,
+        reason: String,
+    },
     /// A local I/O operation failed.
     #[error("{what}: {source}")]
     Io {
@@ -111,6 +138,18 @@ enum Repr {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `Display` helper: `": message"` for a server's message, nothing without one.
+struct DefectMessage<'a>(&'a Option<String>);
+
+impl fmt::Display for DefectMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(m) if !m.is_empty() => write!(f, ": {m}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What an error status carried, as [`Error::status_error`] takes it. Every text is already
@@ -195,20 +234,43 @@ impl fmt::Display for Snippet<'_> {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        fmt::Display::fmt(&self.0.repr, f)?;
+        if let Some(tries) = &self.0.tries {
+            write!(f, "; {tries}")?;
+        }
+        if let Some(advice) = &self.0.advice {
+            write!(f, "; {advice}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Short and readable, as [`std::io::Error`]'s: `Error { kind: …, operation: …, status: …,
+/// message: … }`, the message being the `Display` line (no secret is in it).
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind());
+        if let Some(operation) = self.operation() {
+            d.field("operation", &operation);
+        }
+        if let Some(status) = self.status() {
+            d.field("status", &status);
+        }
+        d.field("message", &self.to_string()).finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&*self.0)
+        std::error::Error::source(&self.0.repr)
     }
 }
 
 impl Error {
     /// The classification to match on.
     pub fn kind(&self) -> ErrorKind {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::InvalidInput { .. } => ErrorKind::InvalidInput,
             Repr::Transport { timeout: true, .. } => ErrorKind::Timeout,
             Repr::Transport { .. } => ErrorKind::Network,
@@ -218,14 +280,16 @@ impl Error {
             Repr::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Repr::Io { .. } => ErrorKind::Io,
             Repr::Precondition { kind, .. } => *kind,
+            Repr::ServerDefect { kind, .. } => *kind,
         }
     }
 
     /// The HTTP status of the answer, when there was one.
     pub fn status(&self) -> Option<u16> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Status(s) => Some(s.status),
             Repr::Redirect { status, .. } => Some(*status),
+            Repr::ServerDefect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -235,12 +299,13 @@ impl Error {
     /// template), or the request whose answer ruled out the next step; `None` for bad input
     /// caught before sending and for local I/O.
     pub fn operation(&self) -> Option<&str> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Transport { operation, .. }
             | Repr::Redirect { operation, .. }
             | Repr::Decode { operation, .. }
             | Repr::ResponseTooLarge { operation, .. }
-            | Repr::Precondition { operation, .. } => Some(operation),
+            | Repr::Precondition { operation, .. }
+            | Repr::ServerDefect { operation, .. } => Some(operation),
             Repr::Status(s) => Some(&s.operation),
             Repr::InvalidInput { .. } | Repr::Io { .. } => None,
         }
@@ -252,8 +317,9 @@ impl Error {
     /// Show it to a person; never branch on it (it is localized): branch on
     /// [`kind`](Error::kind), or on [`recognized_message`](Error::recognized_message).
     pub fn server_message(&self) -> Option<&str> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Status(s) => s.message.as_deref(),
+            Repr::ServerDefect { message, .. } => message.as_deref(),
             _ => None,
         }
     }
@@ -262,8 +328,9 @@ impl Error {
     /// `System.InvalidOperationException`), when it sent one; bounded like
     /// [`server_message`](Error::server_message).
     pub fn error_type(&self) -> Option<&str> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Status(s) => s.error_type.as_deref(),
+            Repr::ServerDefect { error_type, .. } => error_type.as_deref(),
             _ => None,
         }
     }
@@ -272,7 +339,7 @@ impl Error {
     /// how a refusal ([`ServerMessage::AccessDenied`](crate::ServerMessage::AccessDenied), a
     /// disabled account) is told from "not available" behind the same `403`.
     pub fn recognized_message(&self) -> Option<ServerMessage> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Status(s) => s.recognized,
             _ => None,
         }
@@ -282,7 +349,7 @@ impl Error {
     /// error page, plain text, a truncated body), for debugging; `None` when there was none.
     /// `Display` does not quote an HTML page: it says what it was.
     pub fn body_snippet(&self) -> Option<&str> {
-        let snippet = match &*self.0 {
+        let snippet = match &self.0.repr {
             Repr::Status(s) => &s.snippet,
             Repr::Decode { snippet, .. } => snippet,
             _ => return None,
@@ -294,12 +361,12 @@ impl Error {
     /// server's) instead of the portal's JSON; its start is in
     /// [`body_snippet`](Error::body_snippet).
     pub fn is_html(&self) -> bool {
-        matches!(&*self.0, Repr::Status(s) if s.html)
+        matches!(&self.0.repr, Repr::Status(s) if s.html)
     }
 
     /// The delay a `429` (or `503`) asked for in `Retry-After`.
     pub fn retry_after(&self) -> Option<Duration> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Status(s) => s.retry_after,
             _ => None,
         }
@@ -308,6 +375,14 @@ impl Error {
     /// Whether the server rejected the TFA code ([`ErrorKind::InvalidCode`]).
     pub fn is_invalid_code(&self) -> bool {
         self.kind() == ErrorKind::InvalidCode
+    }
+
+    /// Whether the failure is the server's known defect rather than the caller's mistake: a
+    /// login with an SMS code to a number of 10 or more digits, which every released server
+    /// answers `401` even for the right code (its `phoneNoise` defect; see
+    /// [`SmsSent`](crate::SmsSent)). The message says what to do instead.
+    pub fn is_server_defect(&self) -> bool {
+        matches!(self.0.repr, Repr::ServerDefect { .. })
     }
 
     /// Whether too many attempts were made ([`ErrorKind::RateLimited`]).
@@ -320,8 +395,43 @@ impl Error {
         self.kind() == ErrorKind::Timeout
     }
 
+    /// What to do next, where the answer tells more than its status (an empty `401` or
+    /// `404`, a host name that does not resolve, the portal's attempt lock, …); the end of
+    /// `Display`. `None` where the message says it all.
+    pub fn advice(&self) -> Option<&Advice> {
+        self.0.advice.as_ref()
+    }
+
+    /// How many attempts the call made (1 unless it was retried; 0 for a failure before any
+    /// request, such as bad input).
+    pub fn attempts(&self) -> u32 {
+        match (&self.0.tries, &self.0.repr) {
+            (Some(tries), _) => tries.attempts,
+            (None, Repr::InvalidInput { .. } | Repr::Io { .. }) => 0,
+            (None, _) => 1,
+        }
+    }
+
     fn new(repr: Repr) -> Self {
-        Error(Box::new(repr))
+        Error(Box::new(Inner {
+            repr,
+            tries: None,
+            advice: None,
+        }))
+    }
+
+    /// The same error, with what to do next.
+    pub(crate) fn with_advice(mut self, advice: Advice) -> Self {
+        self.0.advice = Some(advice);
+        self
+    }
+
+    /// The same error, after `attempts` attempts over `over` (shown when more than one).
+    pub(crate) fn after_tries(mut self, attempts: u32, over: Duration) -> Self {
+        if attempts > 1 {
+            self.0.tries = Some(Tries { attempts, over });
+        }
+        self
     }
 
     /// Bad input, caught before sending. `reason` must not quote a secret.
@@ -394,6 +504,36 @@ impl Error {
         })
     }
 
+    /// `cause` (an error status), explained as the server's known defect: `reason` says what
+    /// it means and the ways out. Anything but an error status is returned unchanged.
+    pub(crate) fn server_defect(cause: Error, reason: impl Into<String>) -> Self {
+        let Inner {
+            repr,
+            tries,
+            advice,
+        } = *cause.0;
+        // The reason replaces the advice: it says what the failure means and what to do.
+        let (repr, advice) = match repr {
+            Repr::Status(s) => (
+                Repr::ServerDefect {
+                    operation: s.operation,
+                    status: s.status,
+                    kind: s.kind,
+                    message: s.message,
+                    error_type: s.error_type,
+                    reason: reason.into(),
+                },
+                None,
+            ),
+            other => (other, advice),
+        };
+        Error(Box::new(Inner {
+            repr,
+            tries,
+            advice,
+        }))
+    }
+
     /// An error status; its texts already bounded and redacted.
     pub(crate) fn status_error(status: StatusError) -> Self {
         Error::new(Repr::Status(status))
@@ -404,101 +544,4 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send_sync<T: Send + Sync + 'static>() {}
-
-    #[test]
-    fn error_is_send_sync_static() {
-        assert_send_sync::<Error>();
-    }
-
-    fn status(status: u16, kind: ErrorKind, message: Option<&str>, snippet: &str) -> Error {
-        Error::status_error(StatusError {
-            operation: "PUT settings/tfaapp".into(),
-            status,
-            kind,
-            message: message.map(str::to_owned),
-            error_type: None,
-            snippet: snippet.into(),
-            retry_after: None,
-            html: snippet.starts_with("<html>"),
-            recognized: None,
-        })
-    }
-
-    #[test]
-    fn display_is_lowercase_and_informative() {
-        let e = status(400, ErrorKind::InvalidCode, Some("Incorrect code"), "");
-        assert_eq!(
-            e.to_string(),
-            "PUT settings/tfaapp: HTTP 400: Incorrect code"
-        );
-        assert_eq!(e.operation(), Some("PUT settings/tfaapp"));
-        assert_eq!(e.server_message(), Some("Incorrect code"));
-        assert!(!e.is_html());
-        let e = status(403, ErrorKind::Forbidden, None, "");
-        assert_eq!(e.to_string(), "PUT settings/tfaapp: HTTP 403 (empty body)");
-        assert_eq!(e.body_snippet(), None);
-        let page = "<html> <head><title>502 Bad Gateway</title></head>";
-        let e = status(502, ErrorKind::Server, None, page);
-        assert_eq!(
-            e.to_string(),
-            "PUT settings/tfaapp: HTTP 502 Bad Gateway: an HTML page from a proxy or gateway, \
-             not the portal's JSON"
-        );
-        assert_eq!(e.body_snippet(), Some(page));
-        assert!(e.is_html());
-        assert_eq!(e.kind(), ErrorKind::Server);
-    }
-
-    #[test]
-    fn every_origin_displays_and_classifies() {
-        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
-        let cases = [
-            (
-                Error::invalid_input("code", "it is empty"),
-                ErrorKind::InvalidInput,
-                "invalid code: it is empty",
-            ),
-            (
-                Error::transport("GET x".into(), true, Box::new(io)),
-                ErrorKind::Timeout,
-                "GET x: timed out: slow",
-            ),
-            (
-                Error::redirect("GET x".into(), 301, None),
-                ErrorKind::Redirect,
-                "GET x: unexpected redirect (HTTP 301) to an unnamed location; check the base URL",
-            ),
-            (
-                Error::decode(
-                    "GET x".into(),
-                    "bool",
-                    "the answer is not a bool".into(),
-                    "[]".into(),
-                ),
-                ErrorKind::Decode,
-                "GET x: could not decode bool: the answer is not a bool (body: [])",
-            ),
-            (
-                Error::too_large("GET x".into(), 10),
-                ErrorKind::ResponseTooLarge,
-                "GET x: response body exceeds the limit of 10 bytes",
-            ),
-            (
-                Error::precondition("GET x", ErrorKind::TfaNotApplicable, "no TFA"),
-                ErrorKind::TfaNotApplicable,
-                "GET x: no TFA",
-            ),
-        ];
-        for (e, kind, text) in cases {
-            assert_eq!((e.kind(), e.to_string().as_str()), (kind, text));
-        }
-        let e = Error::io("write qr.png", std::io::Error::other("disk full"));
-        assert_eq!(e.to_string(), "write qr.png: disk full");
-        assert_eq!(e.operation(), None);
-        assert!(std::error::Error::source(&e).is_some());
-    }
-}
+mod tests;

@@ -2,7 +2,9 @@
 //!
 //! [`Authentication::login`] answers with a [`LoginOutcome`] the caller must match on: a token, or the
 //! second factor the portal demands together with the confirm ticket to continue with.
-//! [`Authentication::login_with_code`] finishes a TFA login in one call.
+//! [`Authentication::login_with_code`] finishes a TFA login in one call. The SMS factor
+//! (setting the phone, resending the code, finishing with the SMS code, and the server's
+//! `phoneNoise` defect) is in `sms.rs`; see `docs/flow.md`, "The SMS factor".
 //!
 //! ```no_run
 //! use docspace_tfa::{Client, LoginOutcome};
@@ -12,6 +14,10 @@
 //!     LoginOutcome::Authenticated(session) => session,
 //!     LoginOutcome::TfaCodeRequired { .. } => {
 //!         client.auth().login_with_code("bot@example.com", "password", "123456")?
+//!     }
+//!     LoginOutcome::SmsCodeSent(sent) => {
+//!         let code = "123456"; // ask the person for the code the SMS brought
+//!         client.auth().login_with_sms_code("bot@example.com", "password", code, &sent)?
 //!     }
 //!     other => panic!("cannot continue headlessly: {other:?}"),
 //! };
@@ -28,16 +34,19 @@ use crate::client::Client;
 use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
 use crate::input::normalize_code;
-use crate::models::Session;
+use crate::models::{Session, SmsSent};
 use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
 use crate::text::QUERY_VALUE;
+
+mod sms;
 
 /// Handler for the authentication endpoints (logging in, with or without a second factor);
 /// see [`Client::auth`].
 #[derive(Debug, Clone, Copy)]
 pub struct Authentication<'c> {
-    client: &'c Client,
+    /// Read by the session's endpoints in `src/session.rs`.
+    pub(crate) client: &'c Client,
 }
 
 /// What `POST authentication` answered. Match on it: only
@@ -68,15 +77,23 @@ pub enum LoginOutcome {
         /// A complete `TfaAuth` ticket.
         ticket: ConfirmTicket,
     },
-    /// The portal requires a code sent by SMS, which this crate does not automate.
-    SmsRequired {
-        /// The confirm URL for phone activation or phone authentication.
-        confirm_url: String,
-        /// The masked phone number the code goes to, such as `+7 *** *** **12`.
-        phone_noise: Option<String>,
-        /// When the SMS code expires, as the server wrote it.
-        expires: Option<String>,
+    /// The portal requires a code by SMS and the user has no activated phone yet (`sms: true`
+    /// with a `PhoneActivation` confirm URL). Set the number with
+    /// [`Authentication::set_phone`] and this ticket (valid for an hour): the server sends the
+    /// first code, then finish with [`Authentication::login_with_sms_code`].
+    SmsPhoneRequired {
+        /// The `PhoneActivation` ticket: `type`, `key` and `encemail` from the confirm URL.
+        ticket: ConfirmTicket,
     },
+    /// The portal sent a code by SMS to the user's activated phone (`sms: true` with
+    /// `phoneNoise`), or had one still valid. Finish with
+    /// [`Authentication::login_with_sms_code`]; resend with [`Authentication::send_sms`].
+    ///
+    /// When the server's own masking of the number failed (its `phoneNoise` defect for
+    /// numbers of 10 or more digits: the SMS was sent, then the answer was a `400`),
+    /// [`SmsSent::server_mask_failed`] is set and the masked number is unknown; a login with
+    /// the code cannot succeed on such a server (see [`SmsSent`]).
+    SmsCodeSent(SmsSent),
 }
 
 impl std::fmt::Debug for LoginOutcome {
@@ -94,16 +111,11 @@ impl std::fmt::Debug for LoginOutcome {
                 .debug_struct("TfaCodeRequired")
                 .field("ticket", ticket)
                 .finish(),
-            LoginOutcome::SmsRequired {
-                confirm_url,
-                phone_noise,
-                expires,
-            } => f
-                .debug_struct("SmsRequired")
-                .field("confirm_url", &crate::text::redact_url(confirm_url))
-                .field("phone_noise", phone_noise)
-                .field("expires", expires)
+            LoginOutcome::SmsPhoneRequired { ticket } => f
+                .debug_struct("SmsPhoneRequired")
+                .field("ticket", ticket)
                 .finish(),
+            LoginOutcome::SmsCodeSent(sent) => f.debug_tuple("SmsCodeSent").field(sent).finish(),
         }
     }
 }
@@ -156,11 +168,15 @@ impl<'c> Authentication<'c> {
     /// name or password (unknown users included);
     /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) after too many attempts;
     /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when a TFA challenge comes without its
-    /// confirm URL or key.
+    /// confirm URL or key, or an SMS challenge without a usable `PhoneActivation` URL.
+    ///
+    /// A `400` `System.ArgumentOutOfRangeException` about `startIndex` is the server's
+    /// `phoneNoise` defect after it sent the SMS: it is
+    /// [`LoginOutcome::SmsCodeSent`] with [`SmsSent::server_mask_failed`], not an error.
     pub fn login(&self, user_name: &str, password: impl Into<Secret>) -> Result<LoginOutcome> {
         let password = password.into();
         check_credentials(user_name, &password)?;
-        let reply = self.client.send(
+        let sent = self.client.send(
             Request::new(Method::POST, "authentication", Credential::Anonymous)
                 .json(&LoginBody {
                     user_name: user_name.trim(),
@@ -169,13 +185,22 @@ impl<'c> Authentication<'c> {
                     session: false,
                 })?
                 .errors(ErrorClass::Login),
-        )?;
-        outcome(&reply)
+        );
+        match sent {
+            Ok(reply) => outcome(&reply),
+            Err(e) if sms::is_phone_noise_defect(&e) => {
+                Ok(LoginOutcome::SmsCodeSent(SmsSent::mask_failed(None)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Finishes a TFA login in one call (`POST authentication/{code}`): checks the code (an
-    /// authenticator code or an unused backup code, which is spent), links the app on first
-    /// use, and returns the session.
+    /// authenticator code or an unused backup code, which is spent; or, on a portal that
+    /// enforces SMS, the code of the text message), links the app on first use, and returns
+    /// the session. After an SMS was sent, prefer
+    /// [`login_with_sms_code`](Self::login_with_sms_code), which explains the server's SMS
+    /// defect when it applies.
     ///
     /// The code is normalized and checked before sending
     /// ([`normalize_code`](crate::normalize_code)); it goes in the JSON body, which the server
@@ -199,7 +224,11 @@ impl<'c> Authentication<'c> {
         password: impl Into<Secret>,
         code: &str,
     ) -> Result<Session> {
-        let password = password.into();
+        self.send_code(user_name, password.into(), code)
+    }
+
+    /// `POST authentication/{code}` with the credentials and the code in the body.
+    fn send_code(&self, user_name: &str, password: Secret, code: &str) -> Result<Session> {
         check_credentials(user_name, &password)?;
         let code = normalize_code(code)?;
         let path = format!("authentication/{}", utf8_percent_encode(&code, QUERY_VALUE));
@@ -267,11 +296,7 @@ pub(crate) fn outcome(reply: &Reply) -> Result<LoginOutcome> {
         return Ok(LoginOutcome::TfaActivationRequired { ticket, tfa_key });
     }
     if answer.sms == Some(true) {
-        return Ok(LoginOutcome::SmsRequired {
-            confirm_url: confirm_url.unwrap_or_default(),
-            phone_noise: answer.phone_noise,
-            expires: answer.expires.filter(|e| !e.starts_with("0001-01-01")),
-        });
+        return sms::outcome(reply, confirm_url, answer.phone_noise, answer.expires);
     }
     Err(reply.decode_error(
         "login answer",
