@@ -121,7 +121,8 @@ const NO_SECOND_FACTOR: &str = "the portal signs this account in without a secon
     is off, not mandatory for it, or its IP address is trusted): there is no authenticator to \
     link";
 /// `not_applicable`: SMS.
-const SMS_INSTEAD: &str = "the portal asks this account for an SMS code, not an authenticator app";
+const SMS_INSTEAD: &str = "the portal enforces SMS for this account (a phone to activate, or a \
+    code sent to its phone), not an authenticator app";
 /// A `linked` line without backup codes.
 const NO_CODES: &str = "the backup codes could not be listed: list them with `docspace-tfa \
     codes` after a login with the key";
