@@ -7,7 +7,7 @@ use std::time::Duration;
 use docspace_tfa::emulator::{Emulator, EmulatorBuilder, Fault, NewUser};
 use docspace_tfa::provision::{parse_accounts, Outcome, Provisioner, Record, Status, Vault};
 use docspace_tfa::totp::TotpKey;
-use docspace_tfa::{LoginOutcome, Secret};
+use docspace_tfa::{LoginOutcome, Secret, TfaPolicy, TfaType};
 
 fn vault_path(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!(
@@ -129,22 +129,43 @@ fn every_outcome_and_a_rerun_that_skips_what_is_done() {
 }
 
 #[test]
-fn not_applicable_when_the_portal_signs_in_without_a_second_factor() {
-    let portal = EmulatorBuilder::default()
-        .app_method_enabled(false)
-        .start()
-        .unwrap();
-    portal
-        .add_user(NewUser::new("plain@example.com", "pw"))
-        .unwrap();
-    let path = vault_path("na");
-    let parsed = parse_accounts("{\"email\":\"plain@example.com\",\"password\":\"pw\"}\n");
-    let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
-    assert_eq!(summary.not_applicable, 1);
-    let h = history(&path, "plain@example.com");
-    assert_eq!(h.len(), 1);
-    assert_eq!(h[0].status, Status::NotApplicable);
-    assert!(h[0].totp_key.is_none());
+fn not_applicable_without_a_second_factor_or_with_sms() {
+    // (case, the portal)
+    let cases: Vec<(&str, Emulator)> = vec![
+        (
+            "TFA off",
+            EmulatorBuilder::default()
+                .app_method_enabled(false)
+                .start()
+                .unwrap(),
+        ),
+        ("SMS enforced", {
+            let portal = EmulatorBuilder::default()
+                .sms_available(true)
+                .start()
+                .unwrap();
+            portal.set_policy(&TfaPolicy::new(TfaType::Sms));
+            portal
+        }),
+    ];
+    for (case, portal) in cases {
+        portal
+            .add_user(NewUser::new("plain@example.com", "pw"))
+            .unwrap();
+        let path = vault_path(&format!("na-{}", case.replace(' ', "-")));
+        let parsed = parse_accounts("{\"email\":\"plain@example.com\",\"password\":\"pw\"}\n");
+        let summary = provisioner(&portal, &path).run(&parsed.accounts, |_| {});
+        assert_eq!(summary.not_applicable, 1, "{case}");
+        let h = history(&path, "plain@example.com");
+        assert_eq!(h.len(), 1, "{case}");
+        assert_eq!(h[0].status, Status::NotApplicable, "{case}");
+        assert!(h[0].totp_key.is_none(), "{case}");
+        assert_eq!(
+            portal.request_count("GET", "settings/tfaapp/setup"),
+            0,
+            "{case}"
+        );
+    }
 }
 
 #[test]
