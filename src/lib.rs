@@ -134,6 +134,9 @@ mod people;
 mod phone;
 #[cfg(test)]
 mod properties;
+#[cfg(feature = "totp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+pub mod provision;
 mod proxy;
 mod redact;
 mod request;
@@ -180,3 +183,8 @@ pub use trusted_ip::{check_trusted_ip, TrustedIpVerdict};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust block of `docs/provisioning.md`, compiled as a doc test.
+#[cfg(all(doctest, feature = "totp"))]
+#[doc = include_str!("../docs/provisioning.md")]
+pub struct ProvisioningDoctests;

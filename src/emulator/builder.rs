@@ -228,7 +228,13 @@ impl EmulatorBuilder {
         }
         self.config.tenant_domain = tenant_domain.clone();
         let io_err = |what: &str, e: String| Error::io(what.to_owned(), std::io::Error::other(e));
-        let server = tiny_http::Server::http(("127.0.0.1", self.port))
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
+            .map_err(|e| io_err("start the DocSpace emulator", e.to_string()))?;
+        // Answers go out at once, as from a portal's web server: accepted connections inherit
+        // TCP_NODELAY from the listener (Linux, the BSDs and macOS copy it). Without it, an
+        // answer tiny_http writes in two parts waits for the client's delayed ACK.
+        let _ = socket2::SockRef::from(&listener).set_tcp_nodelay(true);
+        let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| io_err("start the DocSpace emulator", e.to_string()))?;
         let port = server
             .server_addr()
@@ -246,6 +252,7 @@ impl EmulatorBuilder {
             faults: Mutex::new(Faults::new(self.faults)),
             base_url,
             tenant_domain,
+            per_connection: Mutex::new(std::collections::HashMap::new()),
         });
         let server = Arc::new(server);
         let thread = std::thread::Builder::new()

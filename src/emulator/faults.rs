@@ -31,6 +31,22 @@ pub struct Fault {
     path: Option<String>,
     status: u16,
     times: Option<u32>,
+    /// Fire on one matching request in this many (`1`: every one).
+    every: u32,
+    /// Matching requests seen, for `every`.
+    seen: u32,
+    /// Handle the request, then break the connection instead of answering.
+    drop: bool,
+}
+
+/// What a fault does to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Answer this status with an empty body; the request is not handled.
+    Status(u16),
+    /// Handle the request (its effect on the portal happens), then break the connection
+    /// before a whole answer is sent: the client cannot know whether it took effect.
+    Drop,
 }
 
 impl Fault {
@@ -41,7 +57,27 @@ impl Fault {
             path: None,
             status: status.clamp(100, 599),
             times: None,
+            every: 1,
+            seen: 0,
+            drop: false,
         }
+    }
+
+    /// A rule that lets matching requests take effect and then breaks the connection before
+    /// the answer is complete (a proxy or network that drops the line): the client sees a
+    /// transport error and cannot know whether the request was handled.
+    pub fn dropped() -> Fault {
+        Fault {
+            drop: true,
+            ..Fault::status(500)
+        }
+    }
+
+    /// Fires on one matching request in `n` (the `n`th, `2n`th, …), a deterministic share of
+    /// the traffic; `0` and `1` fire on every one.
+    pub fn one_in(mut self, n: u32) -> Fault {
+        self.every = n.max(1);
+        self
     }
 
     /// Only requests with this method and path (such as `"POST"`,
@@ -58,8 +94,10 @@ impl Fault {
         self
     }
 
-    /// Parses the CLI's `--fault` syntax: `STATUS[xN][@[METHOD ]PATH]`, such as `503`,
-    /// `503x2`, `502@settings/tfaapp/setup` or `500x1@POST settings/tfaapp/validate`.
+    /// Parses the CLI's `--fault` syntax: `STATUS[xN][/K][@[METHOD ]PATH]`, such as `503`,
+    /// `503x2`, `502@settings/tfaapp/setup` or `500x1@POST settings/tfaapp/validate`; `/K`
+    /// fires on one matching request in `K`; `drop` in place of the status breaks the
+    /// connection after handling the request (`drop/10`).
     ///
     /// # Errors
     ///
@@ -69,17 +107,37 @@ impl Fault {
             Some((h, t)) => (h.trim(), Some(t.trim())),
             None => (text.trim(), None),
         };
+        let (head, every) = match head.split_once('/') {
+            Some((h, k)) => (
+                h.trim(),
+                Some(
+                    k.trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|k| *k > 0)
+                        .ok_or("the share after `/` must be a whole number above 0")?,
+                ),
+            ),
+            None => (head, None),
+        };
         let (status, times) = match head.split_once(['x', 'X']) {
             Some((s, n)) => (s, Some(n)),
             None => (head, None),
         };
-        let status: u16 = status
-            .trim()
-            .parse()
-            .ok()
-            .filter(|s| (100..=599).contains(s))
-            .ok_or("the status must be a number from 100 to 599")?;
-        let mut fault = Fault::status(status);
+        let mut fault = if status.trim().eq_ignore_ascii_case("drop") {
+            Fault::dropped()
+        } else {
+            let status: u16 = status
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| (100..=599).contains(s))
+                .ok_or("the status must be a number from 100 to 599, or `drop`")?;
+            Fault::status(status)
+        };
+        if let Some(k) = every {
+            fault = fault.one_in(k);
+        }
         if let Some(n) = times {
             fault = fault.times(
                 n.trim()
@@ -120,14 +178,24 @@ impl Faults {
         Faults(rules)
     }
 
-    /// The status to answer `method path` (the path under `/api/2.0/`) with, spending one
-    /// firing of the rule; `None` to handle the request normally.
-    pub(crate) fn take(&mut self, method: &str, path: &str) -> Option<u16> {
-        let rule = self.0.iter_mut().find(|f| f.matches(method, path))?;
-        if let Some(n) = &mut rule.times {
-            *n -= 1;
+    /// What to do with `method path` (the path under `/api/2.0/`), spending one firing of
+    /// the rule; `None` to handle the request normally. A rule with a share (`one_in`) counts
+    /// every matching request and fires on every `k`th.
+    pub(crate) fn take(&mut self, method: &str, path: &str) -> Option<Action> {
+        for rule in self.0.iter_mut().filter(|f| f.matches(method, path)) {
+            rule.seen = rule.seen.wrapping_add(1);
+            if rule.seen % rule.every != 0 {
+                continue;
+            }
+            if let Some(n) = &mut rule.times {
+                *n -= 1;
+            }
+            return Some(match rule.drop {
+                true => Action::Drop,
+                false => Action::Status(rule.status),
+            });
         }
-        Some(rule.status)
+        None
     }
 
     /// Adds a rule after the others.
@@ -160,9 +228,41 @@ mod tests {
         assert!(f.matches("POST", "authentication/123456"));
         assert!(!f.matches("POST", "authentication"));
         assert_eq!(Fault::parse("503").unwrap(), Fault::status(503));
-        for bad in ["", "abc", "99", "600", "503x", "503xz"] {
+        assert_eq!(Fault::parse("503/4").unwrap(), Fault::status(503).one_in(4));
+        assert_eq!(
+            Fault::parse("drop/10@POST settings/tfaapp/validate").unwrap(),
+            Fault::dropped()
+                .one_in(10)
+                .on("POST", "settings/tfaapp/validate")
+        );
+        for bad in [
+            "", "abc", "99", "600", "503x", "503xz", "503/0", "503/x", "drops",
+        ] {
             assert!(Fault::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn shares_fire_on_every_kth_match() {
+        let mut faults = Faults(vec![
+            Fault::dropped().one_in(3).on("POST", "*"),
+            Fault::status(503).one_in(2),
+        ]);
+        let got: Vec<_> = (0..6)
+            .map(|_| faults.take("POST", "authentication"))
+            .collect();
+        // The drop rule fires on the 3rd and 6th; the 503 rule counts only what reaches it.
+        assert_eq!(
+            got,
+            [
+                None,
+                Some(Action::Status(503)),
+                Some(Action::Drop),
+                None,
+                Some(Action::Status(503)),
+                Some(Action::Drop),
+            ]
+        );
     }
 
     #[test]
@@ -171,9 +271,18 @@ mod tests {
             Fault::status(503).times(2),
             Fault::status(500).on("GET", "people/@self"),
         ]);
-        assert_eq!(faults.take("GET", "people/@self"), Some(503));
-        assert_eq!(faults.take("POST", "authentication"), Some(503));
-        assert_eq!(faults.take("GET", "people/@self"), Some(500));
+        assert_eq!(
+            faults.take("GET", "people/@self"),
+            Some(Action::Status(503))
+        );
+        assert_eq!(
+            faults.take("POST", "authentication"),
+            Some(Action::Status(503))
+        );
+        assert_eq!(
+            faults.take("GET", "people/@self"),
+            Some(Action::Status(500))
+        );
         assert_eq!(faults.take("POST", "authentication"), None);
     }
 }

@@ -270,7 +270,7 @@ impl Emulator {
                 .mandatory_users
                 .push(id.clone());
         }
-        state.users.push(User {
+        let index = state.push_user(User {
             id: id.clone(),
             email: user.email.trim().to_owned(),
             first_name: user.first_name,
@@ -288,7 +288,6 @@ impl Emulator {
             attempts: AttemptCounter::default(),
         });
         if user.linked {
-            let index = state.users.len() - 1;
             state.ensure_secret(index)?;
             state.users[index].linked = true;
             state.new_backup_codes(index)?;

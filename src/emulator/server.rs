@@ -1,10 +1,13 @@
 //! The HTTP loop: `tiny_http` accepts connections (HTTP/1.1, keep-alive) on its own threads;
 //! one emulator thread takes the parsed requests, runs the handlers and answers.
 
-use std::io::Read;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::creds::Creds;
+use super::faults::Action;
 use super::http::{Body, Context, Incoming, Outgoing};
 use super::log::LoggedRequest;
 use super::routes::handle;
@@ -21,7 +24,22 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<super::faults::Faults>,
     pub(crate) base_url: String,
     pub(crate) tenant_domain: String,
+    /// Requests answered per open connection (by the client's address and port).
+    pub(crate) per_connection: Mutex<HashMap<SocketAddr, u32>>,
 }
+
+/// Requests answered on one connection before the emulator closes it (`Connection: close`),
+/// as a web server in front of a portal does after its own limit (nginx's
+/// `keepalive_requests`, 1000 by default). The emulator's limit is far lower for another
+/// reason: tiny_http 0.12 runs each connection on a pooled thread for its whole life, and two
+/// connections accepted at once can both be handed to the same idle thread, so the second
+/// waits until some connection closes — with clients that keep their connections
+/// (`provision --jobs 16`), until the client's timeout (measured: one request of a 300-account
+/// run stalled 30 s). Closing each connection after ten requests frees a thread for it within
+/// a few requests; a new connection on loopback costs well under a millisecond.
+const KEEPALIVE_REQUESTS: u32 = 10;
+/// Connections counted at most; past that the counts start over (a long-running emulator).
+const MAX_COUNTED_CONNECTIONS: usize = 4096;
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it (the state stays
 /// usable for the rest of a test).
@@ -68,8 +86,8 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         }
         (None, Ok(_), _) => Outgoing::empty(404),
         // Fault injection (`faults.rs`): a matching rule answers instead of the handler.
-        (Some(_), Ok(_), Some(status)) => Outgoing::empty(status),
-        (Some(api_path), Ok(_), None) => {
+        (Some(_), Ok(_), Some(Action::Status(status))) => Outgoing::empty(status),
+        (Some(api_path), Ok(_), None | Some(Action::Drop)) => {
             let ctx = Context {
                 base_url: &shared.base_url,
                 tenant_domain: &shared.tenant_domain,
@@ -94,7 +112,70 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         ));
         keep_newest(&mut log, MAX_LOGGED);
     }
+    if fault == Some(Action::Drop) {
+        // The request took effect; the answer breaks off after its head: a chunked body whose
+        // first chunk size is not a number, so the client fails at once (as on a dropped
+        // line) instead of waiting for bytes that never come.
+        let mut writer = request.into_writer();
+        let _ = writer.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        );
+        let _ = writer.flush();
+        return;
+    }
+    let last = remote_addr_full(&request).is_some_and(|a| last_on_connection(shared, a));
+    if last {
+        let mut writer = request.into_writer();
+        let _ = writer.write_all(&closing_response(out));
+        let _ = writer.flush();
+        return;
+    }
     let _ = request.respond(to_response(out));
+}
+
+fn remote_addr_full(request: &tiny_http::Request) -> Option<SocketAddr> {
+    request.remote_addr().copied()
+}
+
+/// Counts a request on the connection from `addr`; `true` when it is the connection's last
+/// ([`KEEPALIVE_REQUESTS`]).
+fn last_on_connection(shared: &Shared, addr: SocketAddr) -> bool {
+    let mut counts = lock(&shared.per_connection);
+    if counts.len() >= MAX_COUNTED_CONNECTIONS && !counts.contains_key(&addr) {
+        counts.clear();
+    }
+    let n = counts.entry(addr).or_insert(0);
+    *n += 1;
+    if *n >= KEEPALIVE_REQUESTS {
+        counts.remove(&addr);
+        return true;
+    }
+    false
+}
+
+/// The whole answer with `Connection: close`, written at once (tiny_http drops a
+/// `Connection` header given to its own responses).
+fn closing_response(out: Outgoing) -> Vec<u8> {
+    let status = out.status;
+    let reason = tiny_http::StatusCode(status).default_reason_phrase();
+    let (content_type, data) = body_bytes(out.body);
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nServer: tiny-http (Rust)\r\nContent-Length: {}\r\n\
+         Connection: close\r\n",
+        data.len()
+    );
+    if let Some(ct) = content_type {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    for cookie in &out.set_cookies {
+        if header("Set-Cookie", cookie).is_some() && !cookie.contains(['\r', '\n']) {
+            head.push_str(&format!("Set-Cookie: {cookie}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&data);
+    bytes
 }
 
 /// How many requests the log keeps (the newest); each holds its body of up to a megabyte.
@@ -122,8 +203,8 @@ fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
     tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
-fn to_response(out: Outgoing) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let (content_type, data) = match out.body {
+fn body_bytes(body: Body) -> (Option<&'static str>, Vec<u8>) {
+    match body {
         Body::Empty => (None, Vec::new()),
         Body::Json(v) => (
             Some("application/json; charset=utf-8"),
@@ -133,7 +214,11 @@ fn to_response(out: Outgoing) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
             Some("application/problem+json; charset=utf-8"),
             serde_json::to_vec(&v).unwrap_or_default(),
         ),
-    };
+    }
+}
+
+fn to_response(out: Outgoing) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let (content_type, data) = body_bytes(out.body);
     let mut response = tiny_http::Response::from_data(data).with_status_code(out.status);
     if let Some(h) = content_type.and_then(|ct| header("Content-Type", ct)) {
         response.add_header(h);

@@ -139,6 +139,11 @@ pub(crate) struct State {
     pub(crate) config: Config,
     pub(crate) clock: Clock,
     pub(crate) users: Vec<User>,
+    /// Lower-case e-mail → index in `users`: a portal of 10,000 members answers each request
+    /// without a scan (kept by `push_user` and `remove_user`).
+    by_email: HashMap<String, usize>,
+    /// Lower-case user id → index in `users`.
+    by_id: HashMap<String, usize>,
     pub(crate) app: MethodSettings,
     pub(crate) sms: MethodSettings,
     /// Personal access tokens → user id. Not sessions: a policy change does not revoke them.
@@ -162,6 +167,8 @@ impl State {
             config,
             clock: Clock::default(),
             users: Vec::new(),
+            by_email: HashMap::new(),
+            by_id: HashMap::new(),
             // A portal whose app method is on had a policy saved: empty lists, not `null`.
             app: MethodSettings {
                 enabled: app_enabled,
@@ -182,17 +189,35 @@ impl State {
     }
 
     pub(crate) fn user_index(&self, id: &str) -> Option<usize> {
-        let id = id.trim();
-        self.users
-            .iter()
-            .position(|u| u.id.eq_ignore_ascii_case(id))
+        self.by_id.get(&id.trim().to_ascii_lowercase()).copied()
     }
 
     pub(crate) fn user_index_by_email(&self, email: &str) -> Option<usize> {
-        let email = email.trim();
-        self.users
-            .iter()
-            .position(|u| u.email.eq_ignore_ascii_case(email))
+        self.by_email
+            .get(&email.trim().to_ascii_lowercase())
+            .copied()
+    }
+
+    /// Adds a member to the list and the indexes; returns their index.
+    pub(crate) fn push_user(&mut self, user: User) -> usize {
+        let index = self.users.len();
+        self.by_email.insert(user.email.to_ascii_lowercase(), index);
+        self.by_id.insert(user.id.to_ascii_lowercase(), index);
+        self.users.push(user);
+        index
+    }
+
+    /// Removes the member at `index` from the list and the indexes (the members after it move
+    /// down one place, so both indexes are rebuilt: a rare call, made by tests); returns it.
+    pub(crate) fn remove_user(&mut self, index: usize) -> User {
+        let user = self.users.remove(index);
+        self.by_email.clear();
+        self.by_id.clear();
+        for (i, u) in self.users.iter().enumerate() {
+            self.by_email.insert(u.email.to_ascii_lowercase(), i);
+            self.by_id.insert(u.id.to_ascii_lowercase(), i);
+        }
+        user
     }
 
     /// The user a bearer token or auth cookie belongs to.

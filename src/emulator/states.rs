@@ -60,7 +60,7 @@ impl Emulator {
         let index = state
             .user_index(user_id)
             .ok_or_else(|| Error::invalid_input("emulator user", "no member has this id"))?;
-        let id = state.users.remove(index).id;
+        let id = state.remove_user(index).id;
         state.sessions.retain(|_, uid| *uid != id);
         state.api_keys.retain(|_, uid| *uid != id);
         Ok(())

@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     after_help = "Exit codes: 0 success, 1 network/server/decode failure (doctor: a finding \
 that is an error or a warning), 2 usage or bad input (nothing sent), 3 code rejected, 4 unauthorized or forbidden, 5 TFA app not available or \
-already linked, 6 too many attempts, 7 TFA does not apply to the user (tfa_not_applicable)."
+already linked, 6 too many attempts, 7 TFA does not apply to the user (tfa_not_applicable), \
+8 provision left an account unlinked, 130 provision interrupted by Ctrl-C."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -189,6 +190,13 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Link an authenticator app to many accounts, keeping every key in a vault (resumable)
+    ///
+    /// Logs each account in with its password; saves the key to the vault (flushed to disk)
+    /// before validate is sent; then validate, the backup codes, and the outcome. Running it
+    /// again skips linked accounts, finishes half-done ones and retries failed ones. Exit 0
+    /// only if every account ended linked (now or before); 8 otherwise; 130 after Ctrl-C.
+    Provision(crate::provision::ProvisionArgs),
     /// Whether the token is signed in (GET authentication): {"authenticated": bool}
     ///
     /// Exit 0 when signed in, 4 when not (no token, or a token that was logged out or has

@@ -129,6 +129,8 @@ pub fn run(cli: Cli, out: &Out) -> Result<()> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args),
+        // A token is optional: only `--rotate` needs one (the owner's), checked there.
+        Command::Provision(args) => crate::provision::run(out, args, client(&global, false)?),
         #[cfg(feature = "emulator")]
         Command::Demo => crate::demo::run(out),
         Command::Link {

@@ -83,6 +83,16 @@ pub struct EmulatorArgs {
     /// The tenant's domain: the issuer in the otpauth URI (default portal.docspace.test)
     #[arg(long, value_name = "DOMAIN")]
     pub tenant_domain: Option<String>,
+    /// Also seed N plain members fleet1@example.com … fleetN@example.com, each with the
+    /// password fleet<n>-Pa55 (for `provision` tests and benchmarks; at most 100000)
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub users: u32,
+}
+
+/// The e-mail and password of the `n`th member seeded by `--users` (from 1).
+pub fn fleet_member(n: u32) -> (String, String) {
+    (format!("fleet{n}@example.com"), format!("fleet{n}-Pa55"))
 }
 
 /// `--policy`.
@@ -190,11 +200,21 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         portal.set_sms_provider(false);
     }
     let users = seed(&portal)?;
+    for n in 1..=args.users {
+        let (email, password) = fleet_member(n);
+        portal.add_user(NewUser::new(email, password))?;
+    }
     // One line, whatever `--json` says: the contract for the parent process.
-    println!(
-        "{}",
-        json!({"url": portal.base_url(), "users": users, "smsOutbox": portal.sms_outbox_url()})
-    );
+    let mut line =
+        json!({"url": portal.base_url(), "users": users, "smsOutbox": portal.sms_outbox_url()});
+    if args.users > 0 {
+        line["fleet"] = json!({
+            "count": args.users,
+            "email": "fleet<n>@example.com",
+            "password": "fleet<n>-Pa55",
+        });
+    }
+    println!("{line}");
     if args.ignore_stdin {
         loop {
             std::thread::park();

@@ -1,0 +1,495 @@
+//! The vault: a JSON-lines file, one [`Record`] per state change of an account, appended and
+//! flushed to disk (`fsync`) before the next step. The latest line of an account is its state;
+//! earlier lines stay as history. See `docs/provisioning.md`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Where an account stands, as its latest vault line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The key was saved and `validate` may or may not have linked it: the next run finds out.
+    KeySaved,
+    /// The authenticator is linked with the key in this record.
+    Linked,
+    /// The account's app was linked before, with a key the vault does not hold.
+    AlreadyLinked,
+    /// Two-factor authentication does not apply to the account (no authenticator to link).
+    NotApplicable,
+    /// The account could not be provisioned; `error` says why.
+    Failed,
+}
+
+impl Status {
+    /// The name in the vault and in the CLI's output (`key_saved`, `linked`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::KeySaved => "key_saved",
+            Status::Linked => "linked",
+            Status::AlreadyLinked => "already_linked",
+            Status::NotApplicable => "not_applicable",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One line of the vault. `Debug` hides the key and the backup codes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// The account's login name.
+    pub email: String,
+    /// The portal's user id (a GUID), when known.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The state this line records.
+    pub status: Status,
+    /// The manual entry key (base32) of the authenticator, for `key_saved` and `linked`.
+    #[serde(default)]
+    pub totp_key: Option<Secret>,
+    /// The backup codes, when they could be listed after the link.
+    #[serde(default)]
+    pub backup_codes: Option<Vec<Secret>>,
+    /// Why the account failed or what is left to do (never a secret).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// When the line was written (RFC 3339, UTC).
+    pub updated_at: String,
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("email", &self.email)
+            .field("user_id", &self.user_id)
+            .field("status", &self.status)
+            .field("totp_key", &self.totp_key.as_ref().map(|_| "***"))
+            .field(
+                "backup_codes",
+                &self
+                    .backup_codes
+                    .as_ref()
+                    .map(|c| format!("{} codes", c.len())),
+            )
+            .field("error", &self.error)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+impl Record {
+    /// A record of `status` for `email`, stamped now.
+    pub fn new(email: &str, status: Status) -> Record {
+        Record {
+            email: email.to_owned(),
+            user_id: None,
+            status,
+            totp_key: None,
+            backup_codes: None,
+            error: None,
+            updated_at: rfc3339_now(),
+        }
+    }
+}
+
+/// An open vault: the file (appended to) and where the latest line of each account starts.
+///
+/// The index holds a line's place in the file, not the record: a vault of 10,000 accounts
+/// costs well under a megabyte of memory, and [`latest`](Self::latest) reads the line back.
+/// One process writes a vault at a time (run one `provision` per vault).
+pub struct Vault {
+    path: PathBuf,
+    /// The file, opened for appending. Writes are ordered by `writer`; flushes (`fdatasync`)
+    /// run outside that lock, so the flushes of several workers can share one disk commit.
+    file: File,
+    writer: Mutex<Writer>,
+    /// A second handle for reading lines back, with its own position.
+    reader: Mutex<File>,
+    latest: Mutex<HashMap<String, Place>>,
+    skipped: usize,
+}
+
+/// Where a line is in the file.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    offset: u64,
+    len: u32,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .field("skipped_lines", &self.skipped)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Writer {
+    /// The file ends in a torn line (no line break): the next record starts on a new line.
+    needs_newline: bool,
+    /// The length of the file: where the next line starts.
+    end: u64,
+}
+
+impl Vault {
+    /// Opens the vault at `path`, reading the records already there, or creates it: a new
+    /// file, created exclusively (never through a symbolic link or over a file that appears
+    /// meanwhile) and readable by its owner only (mode 0600 on Unix).
+    ///
+    /// Lines that do not parse — a last line torn by a crash, or such a line that later runs
+    /// wrote after — are skipped and counted ([`skipped_lines`](Self::skipped_lines)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be created, opened or
+    /// read; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the path is a
+    /// symbolic link or not a file, or (on Unix) the file can be read by its group or others.
+    ///
+    /// ```
+    /// use docspace_tfa::provision::{Record, Status, Vault};
+    ///
+    /// let path = std::env::temp_dir().join(format!("vault-doc-{}.jsonl", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let vault = Vault::open(&path)?;
+    /// vault.append(&Record::new("bot@example.com", Status::NotApplicable))?;
+    /// let again = Vault::open(&path)?;
+    /// assert_eq!(again.latest("bot@example.com").map(|r| r.status), Some(Status::NotApplicable));
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), docspace_tfa::Error>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Vault> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let (file, bytes) = match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                create_new(path).map_err(|e| Error::io(format!("create the vault {shown}"), e))?,
+                Vec::new(),
+            ),
+            Err(e) => return Err(Error::io(format!("open the vault {shown}"), e)),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::invalid_input(
+                    "vault",
+                    format!("{shown} is a symbolic link: give the vault's real path"),
+                ))
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(Error::invalid_input(
+                    "vault",
+                    format!("{shown} is not a file"),
+                ))
+            }
+            Ok(meta) => {
+                check_private(&meta, &shown)?;
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| Error::io(format!("open the vault {shown}"), e))?;
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(format!("read the vault {shown}"), e))?;
+                (file, bytes)
+            }
+        };
+        let mut latest = HashMap::new();
+        let mut skipped = 0;
+        for (offset, line) in lines_with_offsets(&bytes) {
+            match serde_json::from_slice::<Record>(line) {
+                Ok(r) => {
+                    let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
+                    latest.insert(r.email.to_ascii_lowercase(), Place { offset, len });
+                }
+                Err(_) => skipped += 1,
+            }
+        }
+        let reader = file
+            .try_clone()
+            .map_err(|e| Error::io(format!("open the vault {shown}"), e))?;
+        Ok(Vault {
+            path: path.to_owned(),
+            file,
+            writer: Mutex::new(Writer {
+                needs_newline: bytes.last().is_some_and(|&b| b != b'\n'),
+                end: bytes.len() as u64,
+            }),
+            reader: Mutex::new(reader),
+            latest: Mutex::new(latest),
+            skipped,
+        })
+    }
+
+    /// Every record in the vault file at `path`, oldest first (the history), and the number
+    /// of lines skipped because they do not parse.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read.
+    pub fn read_all(path: impl AsRef<Path>) -> Result<(Vec<Record>, usize)> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(format!("read the vault {}", path.display()), e))?;
+        let mut records = Vec::new();
+        let mut skipped = 0;
+        for (_, line) in lines_with_offsets(&bytes) {
+            match serde_json::from_slice::<Record>(line) {
+                Ok(r) => records.push(r),
+                Err(_) => skipped += 1,
+            }
+        }
+        Ok((records, skipped))
+    }
+
+    /// The path of the vault file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lines of the file that were skipped when it was opened (torn by a crash, or damaged).
+    pub fn skipped_lines(&self) -> usize {
+        self.skipped
+    }
+
+    /// The latest record of `email` (compared ignoring ASCII case), read back from the file.
+    /// `None` when the vault has no line for it (or the line can no longer be read).
+    pub fn latest(&self, email: &str) -> Option<Record> {
+        let place = lock(&self.latest)
+            .get(&email.to_ascii_lowercase())
+            .copied()?;
+        self.read_line(place)
+    }
+
+    /// The latest record of every account, in no particular order.
+    pub fn latest_all(&self) -> Vec<Record> {
+        let places: Vec<Place> = lock(&self.latest).values().copied().collect();
+        places
+            .into_iter()
+            .filter_map(|p| self.read_line(p))
+            .collect()
+    }
+
+    fn read_line(&self, place: Place) -> Option<Record> {
+        let mut buf = vec![0; place.len as usize];
+        let mut reader = lock(&self.reader);
+        reader.seek(SeekFrom::Start(place.offset)).ok()?;
+        reader.read_exact(&mut buf).ok()?;
+        drop(reader);
+        serde_json::from_slice(&buf).ok()
+    }
+
+    /// Appends `record` as one line and flushes it to disk (`fsync`) before returning: once
+    /// this returns, the line survives a crash of the process or the machine.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the line cannot be written or flushed.
+    pub fn append(&self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_string(record)
+            .map_err(|e| Error::io("write a vault record", std::io::Error::other(e.to_string())))?;
+        line.push('\n');
+        let shown = self.path.display();
+        let failed = |e| Error::io(format!("write the vault {shown}"), e);
+        let place = {
+            let mut writer = lock(&self.writer);
+            if writer.needs_newline {
+                line.insert(0, '\n');
+            }
+            let skip = u64::from(writer.needs_newline);
+            // One write of the whole line, in append mode. If it fails part way, the next
+            // line starts on a new line all the same.
+            writer.needs_newline = true;
+            let start = writer.end;
+            let written = (&self.file).write_all(line.as_bytes());
+            // What the file's length is now, whatever was written.
+            writer.end = self.file.metadata().map(|m| m.len()).unwrap_or(start);
+            written.map_err(failed)?;
+            writer.needs_newline = false;
+            Place {
+                offset: start + skip,
+                // The line without its break (and without the one before it).
+                len: u32::try_from(line.len() as u64 - skip - 1).unwrap_or(u32::MAX),
+            }
+        };
+        // Flushes this line (and any written before it) to disk before returning.
+        self.file.sync_data().map_err(failed)?;
+        lock(&self.latest).insert(record.email.to_ascii_lowercase(), place);
+        Ok(())
+    }
+}
+
+/// The non-blank lines of `bytes` (without their line breaks), with the byte offset each
+/// starts at.
+fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut offset = 0u64;
+    bytes.split(|&b| b == b'\n').filter_map(move |line| {
+        let start = offset;
+        offset += line.len() as u64 + 1;
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        (!trimmed.iter().all(u8::is_ascii_whitespace)).then_some((start, trimmed))
+    })
+}
+
+/// A new owner-only file, created exclusively, with its folder entry flushed.
+fn create_new(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    // The new name survives a crash too (best effort: not every system can open a folder).
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Ok(d) = File::open(dir.unwrap_or(Path::new("."))) {
+        let _ = d.sync_all();
+    }
+    Ok(file)
+}
+
+/// Refuses a vault its group or others can read (Unix).
+fn check_private(meta: &std::fs::Metadata, shown: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::invalid_input(
+                "vault",
+                format!(
+                    "{shown} can be read by others (mode {mode:o}) and holds TOTP keys; \
+                     restrict it with `chmod 600 {shown}` first"
+                ),
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (meta, shown);
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The time now as RFC 3339 in UTC with milliseconds, such as `2026-12-03T16:04:05.123Z`.
+pub(crate) fn rfc3339_now() -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(since.as_secs(), since.subsec_millis())
+}
+
+fn rfc3339(secs: u64, millis: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("dtfa-vault-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    #[test]
+    fn timestamps() {
+        for (secs, want) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (951_782_400, "2000-02-29T00:00:00.000Z"),
+            (1_796_310_245, "2026-12-03T15:04:05.000Z"),
+        ] {
+            assert_eq!(rfc3339(secs, 0), want);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn created_private_latest_wins_torn_lines_skipped() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp("torn");
+        let vault = Vault::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let mut saved = Record::new("A@example.com", Status::KeySaved);
+        saved.totp_key = Some(Secret::new("JBSWY3DPEHPK3PXP"));
+        vault.append(&saved).unwrap();
+        let mut linked = saved.clone();
+        linked.status = Status::Linked;
+        linked.backup_codes = Some(vec![Secret::new("abc123")]);
+        vault.append(&linked).unwrap();
+        assert!(!format!("{linked:?}").contains("JBSWY3DP"));
+        assert!(!format!("{linked:?}").contains("abc123"));
+        drop(vault);
+        // A crash mid-write: half a line at the end.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"email":"b@example.com","stat"#).unwrap();
+        drop(f);
+        let vault = Vault::open(&path).unwrap();
+        assert_eq!(vault.skipped_lines(), 1);
+        assert_eq!(
+            vault.latest("a@EXAMPLE.com").unwrap().status,
+            Status::Linked
+        );
+        vault
+            .append(&Record::new("b@example.com", Status::Failed))
+            .unwrap();
+        // Read back through the index: the line after the torn one starts one byte later.
+        assert_eq!(
+            vault.latest("b@example.com").unwrap().status,
+            Status::Failed
+        );
+        let a = vault.latest("a@example.com").unwrap();
+        assert_eq!(a.backup_codes.as_ref().map(Vec::len), Some(1));
+        assert_eq!(vault.latest_all().len(), 2);
+        drop(vault);
+        let (all, skipped) = Vault::read_all(&path).unwrap();
+        let statuses: Vec<_> = all.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::KeySaved, Status::Linked, Status::Failed]);
+        assert_eq!(
+            skipped, 1,
+            "the torn line stays skipped, the next one is whole"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Vault::open(&path).unwrap_err();
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        let link = temp("link");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(Vault::open(&link)
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link"));
+        std::fs::remove_file(&link).unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+}
