@@ -35,6 +35,18 @@ pub(crate) fn mask_phone(phone: &str) -> String {
     out
 }
 
+/// The server's `phoneNoise` as the crate shows it: kept when the server masked something
+/// (a `*` in it), else masked by the crate. The server's mask is unmasked for fewer than 8
+/// digits (the raw number) and drops only the last digit of 8 (`+1234567`): a whole number
+/// is never passed on.
+pub(crate) fn shown_noise(noise: &str) -> String {
+    if noise.contains('*') {
+        noise.to_owned()
+    } else {
+        mask_phone(noise)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +66,14 @@ mod tests {
         ] {
             assert_eq!(phone_digits(phone), digits, "{phone}");
             assert_eq!(mask_phone(phone), mask, "{phone}");
+        }
+        for (server, shown) in [
+            ("+1234*6789", "+1234*6789"),
+            ("+1234***8901", "+1234***8901"),
+            ("5550123", "+*****23"),
+            ("+1234567", "+*****67"),
+        ] {
+            assert_eq!(shown_noise(server), shown, "{server}");
         }
         let long = "9".repeat(80);
         assert_eq!(phone_digits(&long).len(), MAX_PHONE_DIGITS);

@@ -185,6 +185,28 @@ fn long_number_on_a_fixed_server_finishes() -> TestResult {
 }
 
 #[test]
+fn short_numbers_are_never_shown_whole() -> TestResult {
+    // The server's mask gives 7 digits back raw and 8 digits less their last one.
+    for (phone, shown) in [("555-0123", "+*****23"), ("5550 1234", "+*****23")] {
+        let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+        let sent = client.auth().set_phone(&phone_ticket(&client), phone)?;
+        assert_eq!(sent.phone_noise.as_deref(), Some(shown), "{phone}");
+        drop(portal);
+        // An activated phone: the login and a resend.
+        let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(phone));
+        let LoginOutcome::SmsCodeSent(sent) = client.auth().login(USER, PASSWORD)? else {
+            panic!("expected SmsCodeSent");
+        };
+        assert_eq!(sent.phone_noise.as_deref(), Some(shown), "{phone}");
+        let resent = client.auth().send_sms(USER, PASSWORD)?;
+        assert_eq!(resent.phone_noise.as_deref(), Some(shown), "{phone}");
+        assert!(!format!("{resent:?}").contains("0123"), "{resent:?}");
+        drop(portal);
+    }
+    Ok(())
+}
+
+#[test]
 fn resends_keep_older_codes_until_the_limit() -> TestResult {
     let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(SHORT));
     assert!(matches!(

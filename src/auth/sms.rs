@@ -17,7 +17,7 @@ use crate::confirm::ConfirmTicket;
 use crate::error::{Error, Result};
 use crate::input::normalize_phone;
 use crate::models::{Session, SmsSent};
-use crate::phone::mask_phone;
+use crate::phone::{mask_phone, shown_noise};
 use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
 
@@ -193,7 +193,7 @@ fn sent_outcome(sent: Result<Reply>) -> Result<SmsSent> {
     match sent {
         Ok(reply) => {
             let answer: SentAnswer = reply.decode("SMS answer", Shape::Object)?;
-            let phone_noise = answer.phone_noise.filter(|n| !n.trim().is_empty());
+            let phone_noise = server_noise(answer.phone_noise);
             Ok(SmsSent {
                 server_masked: phone_noise.is_some(),
                 phone_noise,
@@ -214,7 +214,7 @@ pub(crate) fn outcome(
     phone_noise: Option<String>,
     expires: Option<String>,
 ) -> Result<LoginOutcome> {
-    let phone_noise = phone_noise.filter(|n| !n.trim().is_empty());
+    let phone_noise = server_noise(phone_noise);
     let activation = confirm_url
         .as_deref()
         .filter(|u| u.contains("PhoneActivation"));
@@ -238,6 +238,14 @@ pub(crate) fn outcome(
             phone_digits: None,
         })),
     }
+}
+
+/// The server's `phoneNoise`, unless empty, never a whole number: the server shows fewer
+/// than 8 digits unmasked ([`shown_noise`]).
+fn server_noise(noise: Option<String>) -> Option<String> {
+    noise
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| shown_noise(&n))
 }
 
 /// `expires` unless it is the server's "no date" (`0001-01-01T00:00:00`).
