@@ -240,12 +240,10 @@ pub(crate) fn outcome(
     }
 }
 
-/// The server's `phoneNoise`, unless empty, never a whole number: the server shows fewer
-/// than 8 digits unmasked ([`shown_noise`]).
+/// The server's `phoneNoise`, unless empty, never a whole number nor anything but a mask: the
+/// server shows fewer than 8 digits unmasked ([`shown_noise`]).
 fn server_noise(noise: Option<String>) -> Option<String> {
-    noise
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| shown_noise(&n))
+    noise.and_then(|n| shown_noise(&n))
 }
 
 /// `expires` unless it is the server's "no date" (`0001-01-01T00:00:00`).
