@@ -151,6 +151,10 @@ fn the_defect_is_sent_with_a_note_and_the_failed_finish_is_explained() {
     let e = run.error(4, "unauthorized", Some(401));
     let message = e["message"].as_str().unwrap_or_default();
     assert!(message.contains("phoneNoise defect") && message.contains("authenticator app"));
+    // The JSON advice carries the ways out, as the end of the message does.
+    let advice = e["advice"].as_str().unwrap_or_default();
+    assert!(advice.contains("authenticator app"), "{e}");
+    assert!(message.ends_with(&format!("; {advice}")), "{e}");
     assert!(!message.contains("12345678901") && !run.stderr.contains("12345678901"));
     // Without it the server's answer is all there is to say.
     let code = {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use docspace_tfa::emulator::{Emulator, NewUser, TicketType};
-use docspace_tfa::{Client, ConfirmTicket, ErrorKind, LoginOutcome, TfaPolicy, TfaType};
+use docspace_tfa::{Advice, Client, ConfirmTicket, ErrorKind, LoginOutcome, TfaPolicy, TfaType};
 use serde_json::Value;
 
 const T0: u64 = 1_700_000_000;
@@ -151,6 +151,11 @@ fn long_number_with_the_defect_sends_then_cannot_finish() -> TestResult {
         (ErrorKind::Unauthorized, Some(401))
     );
     assert!(err.to_string().contains("authenticator app"), "{err}");
+    // The explanation is the error's advice too, the end of its message.
+    assert_eq!(err.advice(), Some(&Advice::SmsPhoneNoiseDefect));
+    assert!(err
+        .to_string()
+        .ends_with(&format!("; {}", Advice::SmsPhoneNoiseDefect)));
     // What the server did anyway: the phone activated, a session opened and lost.
     let state = portal.user_state(&id).expect("user");
     assert!(state.phone_activated);
