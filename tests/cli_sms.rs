@@ -203,6 +203,25 @@ fn bad_input_is_refused_before_anything_is_sent() {
         None,
     );
     run.error(2, "invalid_input", None);
+    // A key typed without --confirm is a mistake here too (it was silently ignored).
+    let run = portal.cli(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm-key",
+            "1700000000.abc",
+            "--confirm-json",
+            "-",
+            "--json",
+        ],
+        Some(&login.stdout),
+    );
+    let e = run.error(2, "usage", None);
+    let message = e["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--confirm-key needs --confirm"), "{e}");
+    assert!(!message.contains("1700000000.abc"), "{e}");
     assert!(portal.emu.requests().is_empty(), "nothing was sent");
 }
 

@@ -75,8 +75,13 @@ fn command() -> clap::Command {
 /// cannot tell the two apart (a value from the environment satisfies and triggers it alike),
 /// so the source is checked here.
 fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
-    let Some(("setup" | "validate", sub)) = matches.subcommand() else {
-        return Ok(());
+    let sub = match matches.subcommand() {
+        Some(("setup" | "validate", sub)) => sub,
+        Some(("sms", sms)) => match sms.subcommand() {
+            Some(("phone", sub)) => sub,
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
     };
     if sub.value_source("confirm_key") == Some(ValueSource::CommandLine)
         && sub.value_source("confirm").is_none()
