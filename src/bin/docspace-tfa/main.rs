@@ -173,16 +173,13 @@ fn sanitized_message(e: &clap::Error) -> String {
             if let Some(message) = suggest::missing_feature(&typed, cfg!(feature = "emulator")) {
                 return message;
             }
+            // The commands of the level mistyped: `sms phnoe` lists `phone, send`.
+            let (names, near) = suggest::subcommands(&typed, &std::env::args().collect::<Vec<_>>());
             let mut message = format!(
                 "unrecognized subcommand (not shown: it may be a secret); commands: {}",
-                subcommand_names()
+                names.join(", ")
             );
-            let names: Vec<String> = Cli::command()
-                .get_subcommands()
-                .filter(|c| !c.is_hide_set())
-                .map(|c| c.get_name().to_owned())
-                .collect();
-            if let Some(name) = suggest::closest(&typed, names.iter().map(String::as_str)) {
+            if let Some(name) = near {
                 message.push_str(&format!("; did you mean '{name}'?"));
             }
             message
@@ -227,14 +224,4 @@ fn is_flag_name(s: &str) -> bool {
                 && chars.next().is_none()
         }
     }
-}
-
-/// The names of the subcommands, for a message about a mistyped one.
-fn subcommand_names() -> String {
-    Cli::command()
-        .get_subcommands()
-        .filter(|c| !c.is_hide_set())
-        .map(|c| c.get_name().to_owned())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
