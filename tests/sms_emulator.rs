@@ -212,6 +212,20 @@ fn short_numbers_are_never_shown_whole() -> TestResult {
 }
 
 #[test]
+fn a_code_named_like_a_route_sends_no_sms() -> TestResult {
+    let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(SHORT));
+    for code in ["SendSms", "logout"] {
+        let err = client
+            .auth()
+            .login_with_code(USER, PASSWORD, code)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthorized, "{code}: {err}");
+    }
+    assert!(portal.sms_outbox().is_empty(), "no resend was asked for");
+    Ok(())
+}
+
+#[test]
 fn resends_keep_older_codes_until_the_limit() -> TestResult {
     let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(SHORT));
     assert!(matches!(
