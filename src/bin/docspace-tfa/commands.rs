@@ -8,6 +8,7 @@ mod codes;
 mod login;
 mod policy;
 mod session;
+pub use session::link_carries_key;
 pub mod setup;
 mod sms;
 

@@ -32,11 +32,12 @@ fn main() -> ExitCode {
             .map(|cli| (cli, m))
             .map_err(|e| e.format(&mut command()))
     });
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return usage_error(&e, json),
     };
     let out = Out::new(cli.global.json);
+    exported_key_yields_to_the_links(&matches, &mut cli);
     let result = confirm_key_needs_confirm(&matches).and_then(|()| commands::run(cli, &out));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,6 +92,24 @@ fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// `check-link`: a key from `DOCSPACE_CONFIRM_KEY` (exported for another ticket, perhaps) does
+/// not override the key the link itself carries (phone and e-mailed links do); a typed
+/// `--confirm-key` does. As for the other commands, the variable is used only where the
+/// command line leaves the key open.
+fn exported_key_yields_to_the_links(matches: &ArgMatches, cli: &mut Cli) {
+    let Some(("check-link", sub)) = matches.subcommand() else {
+        return;
+    };
+    if sub.value_source("confirm_key") != Some(ValueSource::EnvVariable) {
+        return;
+    }
+    if let args::Command::CheckLink { link, confirm_key } = &mut cli.command {
+        if commands::link_carries_key(link) {
+            *confirm_key = None;
+        }
+    }
 }
 
 /// Prints a clap error: `--help` and `--version` as clap does (exit 0), anything else as a
