@@ -69,6 +69,31 @@ fn check_confirm_answers_per_ticket_type_and_key() -> TestResult {
     let with_email = check(&format!("{url}&email=user%40example.com"), &key)?;
     assert_eq!(with_email.email.as_deref(), Some("user@example.com"));
 
+    // A `first` is part of what the server's keys are signed over: none was, so Invalid.
+    assert_eq!(
+        check(&format!("{url}&first=x"), &key)?.result,
+        ConfirmResult::Invalid
+    );
+    // A phone link is checked for its e-mail alone: a `uid` beside it changes nothing, and a
+    // `uid` without the e-mail names nobody (the key is signed over the e-mail).
+    let phone = portal.ticket(&id, TicketType::PhoneActivation)?;
+    let phone_url = phone.url().expect("url").to_owned();
+    let phone_key = phone.key().expose().to_owned();
+    let other = portal.add_user(NewUser::new("other@example.com", PASSWORD))?;
+    assert_eq!(check(&phone_url, &phone_key)?.result, ConfirmResult::Ok);
+    assert_eq!(
+        check(&format!("{phone_url}&uid={other}"), &phone_key)?.result,
+        ConfirmResult::Ok
+    );
+    assert_eq!(
+        check(
+            &format!("/confirm/PhoneActivation?type=PhoneActivation&uid={id}"),
+            &phone_key
+        )?
+        .result,
+        ConfirmResult::Invalid
+    );
+
     // After the key lifetime (1 hour): expired; a key never issued stays invalid.
     portal.advance(Duration::from_secs(3601));
     assert_eq!(check(&url, &key)?.result, ConfirmResult::Expired);
