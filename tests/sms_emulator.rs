@@ -211,6 +211,54 @@ fn short_numbers_are_never_shown_whole() -> TestResult {
     Ok(())
 }
 
+/// `POST authentication/setphone` with exactly this `Confirm` header: the status.
+fn raw_setphone(portal: &Emulator, confirm: &str, phone: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .post(&format!(
+            "{}/api/2.0/authentication/setphone",
+            portal.base_url()
+        ))
+        .header("Confirm", confirm)
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({ "mobilePhone": phone }).to_string())
+        .expect("the emulator answers")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_phone_ticket_is_checked_by_its_email_and_a_uid_picks_the_user() -> TestResult {
+    // As the server's confirm handler does: the key is signed over the e-mail alone, and a
+    // `uid` in the header names the user the phone is set for.
+    let (portal, id, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+    let other = portal.add_user(NewUser::new("other@example.com", PASSWORD))?;
+    let ticket = phone_ticket(&client);
+    let url = ticket.url().expect("url");
+    let query = url.split_once('?').map(|(_, q)| q).expect("a query");
+    assert_eq!(
+        raw_setphone(&portal, &format!("{query}&uid={other}"), SHORT),
+        200
+    );
+    let state = portal.user_state(&other).expect("user");
+    assert_eq!(state.phone.as_deref(), Some("123456789"));
+    assert_eq!(portal.user_state(&id).expect("user").phone, None);
+    // Without the e-mail the key names nobody, whatever the uid.
+    let without_email: String = query
+        .split('&')
+        .filter(|p| !p.starts_with("encemail="))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert_eq!(
+        raw_setphone(&portal, &format!("{without_email}&uid={id}"), SHORT),
+        401
+    );
+    Ok(())
+}
+
 #[test]
 fn a_code_named_like_a_route_sends_no_sms() -> TestResult {
     let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(SHORT));
