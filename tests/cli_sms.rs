@@ -288,3 +288,36 @@ fn the_emulator_line_names_the_outbox_and_fixed_servers_finish() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn an_exported_key_does_not_override_the_key_in_a_phone_link() {
+    let portal = sms_portal(false);
+    let challenge = ok_json(&portal.cli(&["login", "--user", EMAIL, "--json"], None));
+    let url = challenge["confirmUrl"].as_str().expect("confirmUrl");
+    // DOCSPACE_CONFIRM_KEY left over from another ticket: the link's own key is used.
+    let mut env = portal.env();
+    env.push(("DOCSPACE_CONFIRM_KEY", "1700000000.STALE"));
+    let run = cli_support::run(
+        &["sms", "phone", "--phone", SHORT, "--confirm", url, "--json"],
+        &env,
+        None,
+    );
+    assert_eq!(ok_json(&run)["status"], "sms_code_sent");
+    // A typed --confirm-key is what the user asked for: refused by the portal.
+    let run = cli_support::run(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm",
+            url,
+            "--confirm-key",
+            "1700000000.TYPED",
+            "--json",
+        ],
+        &env,
+        None,
+    );
+    run.error(4, "unauthorized", Some(401));
+}

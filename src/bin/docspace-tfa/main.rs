@@ -94,21 +94,44 @@ fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `check-link`: a key from `DOCSPACE_CONFIRM_KEY` (exported for another ticket, perhaps) does
-/// not override the key the link itself carries (phone and e-mailed links do); a typed
-/// `--confirm-key` does. As for the other commands, the variable is used only where the
-/// command line leaves the key open.
+/// A key from `DOCSPACE_CONFIRM_KEY` (exported for another ticket, perhaps) does not override
+/// the key a link carries itself (phone and e-mailed links do): for `check-link URL`, and for
+/// `--confirm URL` of `setup`, `validate` and `sms phone`. A typed `--confirm-key` does. As
+/// elsewhere, the variable is used only where the command line leaves the key open.
 fn exported_key_yields_to_the_links(matches: &ArgMatches, cli: &mut Cli) {
-    let Some(("check-link", sub)) = matches.subcommand() else {
-        return;
+    use args::{Command, SmsAction};
+    let sub = match matches.subcommand() {
+        Some(("check-link" | "setup" | "validate", sub)) => sub,
+        Some(("sms", sms)) => match sms.subcommand() {
+            Some(("phone", sub)) => sub,
+            _ => return,
+        },
+        _ => return,
     };
     if sub.value_source("confirm_key") != Some(ValueSource::EnvVariable) {
         return;
     }
-    if let args::Command::CheckLink { link, confirm_key } = &mut cli.command {
-        if commands::link_carries_key(link) {
-            *confirm_key = None;
+    match &mut cli.command {
+        Command::CheckLink { link, confirm_key } => {
+            if commands::link_carries_key(link) {
+                *confirm_key = None;
+            }
         }
+        Command::Setup { ticket, .. }
+        | Command::Validate { ticket, .. }
+        | Command::Sms {
+            action: SmsAction::Phone { ticket, .. },
+        } => {
+            if ticket
+                .confirm
+                .as_deref()
+                .is_some_and(commands::link_carries_key)
+            {
+                // An empty key: the ticket takes the one in its URL.
+                ticket.confirm_key = Some(String::new());
+            }
+        }
+        _ => {}
     }
 }
 
