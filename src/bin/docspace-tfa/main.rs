@@ -112,24 +112,20 @@ fn exported_key_yields_to_the_links(matches: &ArgMatches, cli: &mut Cli) {
         return;
     }
     match &mut cli.command {
-        Command::CheckLink { link, confirm_key } => {
-            if commands::link_carries_key(link) {
-                *confirm_key = None;
-            }
+        Command::CheckLink { link, confirm_key } if commands::link_carries_key(link) => {
+            *confirm_key = None;
         }
         Command::Setup { ticket, .. }
         | Command::Validate { ticket, .. }
         | Command::Sms {
             action: SmsAction::Phone { ticket, .. },
-        } => {
-            if ticket
-                .confirm
-                .as_deref()
-                .is_some_and(commands::link_carries_key)
-            {
-                // An empty key: the ticket takes the one in its URL.
-                ticket.confirm_key = Some(String::new());
-            }
+        } if ticket
+            .confirm
+            .as_deref()
+            .is_some_and(commands::link_carries_key) =>
+        {
+            // An empty key: the ticket takes the one in its URL.
+            ticket.confirm_key = Some(String::new());
         }
         _ => {}
     }
