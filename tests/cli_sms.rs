@@ -321,3 +321,33 @@ fn an_exported_key_does_not_override_the_key_in_a_phone_link() {
     );
     run.error(4, "unauthorized", Some(401));
 }
+
+#[test]
+fn confirm_of_an_sms_member_prints_the_key_of_its_phone_link_for_sms_phone() {
+    let portal = sms_portal(false);
+    let confirm = portal.cli(&["confirm", "--json"], None);
+    let data = ok_json(&confirm);
+    let url = data["confirmUrl"].as_str().expect("confirmUrl");
+    assert!(url.contains("PhoneActivation"), "{data}");
+    let key = data["confirmKey"]
+        .as_str()
+        .expect("the key of the phone link");
+    assert!(url.contains(&format!("key={key}")), "{data}");
+    // `confirm --json | sms phone --confirm-json -`, as for the other ticket commands.
+    let mut env = portal.env();
+    env.retain(|(name, _)| *name != "DOCSPACE_TOKEN");
+    let run = cli_support::run(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm-json",
+            "-",
+            "--json",
+        ],
+        &env,
+        Some(&confirm.stdout),
+    );
+    assert_eq!(ok_json(&run)["status"], "sms_code_sent");
+}
