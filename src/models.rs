@@ -343,7 +343,9 @@ pub struct Session {
 pub struct SmsSent {
     /// The masked number the code went to, such as `+1234*6789`: the server's `phoneNoise`,
     /// or the crate's own mask (`+`, the first 4 digits, `*` per middle digit, the last 4)
-    /// when the server's failed and the number is known; `None` when neither is known.
+    /// when the server's failed and the number is known; `None` when neither is known. Never
+    /// the whole number: the server's mask of a number of fewer than 9 digits shows (nearly)
+    /// all of it, so the crate masks such an answer again (`+*****23`).
     pub phone_noise: Option<String>,
     /// When the code expires, as the server wrote it (10 minutes after sending); `None` when
     /// the answer was the defect's `400`.

@@ -35,6 +35,27 @@ pub(crate) fn mask_phone(phone: &str) -> String {
     out
 }
 
+/// The server's `phoneNoise` as the crate shows it. A mask as the server writes it (`+`,
+/// digits and at least one `*`, at most 65 characters) is kept; anything else is masked by the
+/// crate from its digits (`None` without any): the server's mask is no mask for fewer than 8
+/// digits (the raw number) and drops only the last digit of 8 (`+1234567`), and a hostile
+/// answer may be anything. A whole number is never passed on.
+pub(crate) fn shown_noise(noise: &str) -> Option<String> {
+    let noise = noise.trim();
+    let server_mask = noise.len() <= MAX_PHONE_DIGITS + 1
+        && noise.contains('*')
+        && noise
+            .trim_start_matches('+')
+            .bytes()
+            .all(|b| b == b'*' || b.is_ascii_digit());
+    if server_mask {
+        Some(noise.to_owned())
+    } else {
+        let digits = phone_digits(noise);
+        (!digits.is_empty()).then(|| mask_phone(&digits))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +76,19 @@ mod tests {
             assert_eq!(phone_digits(phone), digits, "{phone}");
             assert_eq!(mask_phone(phone), mask, "{phone}");
         }
+        for (server, shown) in [
+            ("+1234*6789", Some("+1234*6789")),
+            ("+1234***8901", Some("+1234***8901")),
+            ("5550123", Some("+*****23")),
+            ("+1234567", Some("+*****67")),
+            ("+1\u{1b}[2J**5678", Some("+****78")),
+            ("call 555-0123 *", Some("+*****23")),
+            ("****", Some("****")),
+            ("tel:", None),
+        ] {
+            assert_eq!(shown_noise(server).as_deref(), shown, "{server:?}");
+        }
+        assert_eq!(shown_noise(&"*".repeat(3_000)), None);
         let long = "9".repeat(80);
         assert_eq!(phone_digits(&long).len(), MAX_PHONE_DIGITS);
         assert_eq!(mask_phone(&long).len(), MAX_PHONE_DIGITS + 1);

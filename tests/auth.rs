@@ -287,6 +287,23 @@ fn login_with_code_sends_the_code_in_path_and_body() {
 }
 
 #[test]
+fn a_code_named_like_another_route_is_not_sent_to_it() {
+    // The server matches `logout`, `confirm`, `setphone` and `sendsms` (any case) before
+    // `{code}`, and reads the code from the body only: such a code goes to a neutral segment.
+    for code in ["logout", "SendSms", "CONFIRM", "setphone"] {
+        let session = post(&format!("{LOGIN}/code"))
+            .anonymous()
+            .json(json!({"userName": USER_NAME, "password": PASSWORD, "code": code, "session": false}))
+            .ok(json!({"token": LOGIN_TOKEN, "expires": EXPIRES, "tfa": true}))
+            .run(anonymous_client, |c| {
+                c.auth().login_with_code(USER_NAME, PASSWORD, code)
+            })
+            .unwrap();
+        assert_eq!(session.token.expose(), LOGIN_TOKEN, "{code}");
+    }
+}
+
+#[test]
 fn login_with_a_backup_code() {
     let session = login_code("a_B7c-")
         .ok(json!({"token": LOGIN_TOKEN, "expires": EXPIRES, "tfa": true}))

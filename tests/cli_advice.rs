@@ -175,6 +175,11 @@ fn mistyped_commands_and_options_get_a_suggestion_from_our_own_names() {
     let cases = [
         (vec!["stup"], "did you mean 'setup'?"),
         (vec!["valdiate", "123456"], "did you mean 'validate'?"),
+        // A mistyped subcommand of `sms` gets the names of `sms`, not the tool's.
+        (
+            vec!["sms", "phnoe", "--phone", "1"],
+            "commands: phone, send; did you mean 'phone'?",
+        ),
         (
             vec!["settings", "--tokn-file", "x"],
             "unexpected argument '--tokn-file'; did you mean '--token-file'?",
@@ -191,7 +196,10 @@ fn mistyped_commands_and_options_get_a_suggestion_from_our_own_names() {
         let message = e["message"].as_str().unwrap();
         assert!(message.contains(says), "{args:?}: {message}");
         assert!(
-            !message.contains("stup") && !message.contains("valdiate") && !message.contains("345"),
+            !message.contains("stup")
+                && !message.contains("valdiate")
+                && !message.contains("345")
+                && !message.contains("phnoe"),
             "{message}"
         );
         let text = run(&args, &[], None);

@@ -146,3 +146,34 @@ fn check_link_is_exit_0_for_ok_and_4_for_anything_else() {
     let r = run(&["check-link", &url, "--json"], &base, None);
     r.error(2, "invalid_input", None);
 }
+
+#[test]
+fn an_exported_key_does_not_override_the_key_of_a_phone_link() {
+    let portal = Portal::new();
+    let ticket = portal
+        .emu
+        .ticket(&portal.id, TicketType::PhoneActivation)
+        .expect("phone ticket");
+    let url = ticket.url().expect("url").to_owned();
+    let stale = [
+        ("DOCSPACE_URL", portal.emu.base_url()),
+        ("DOCSPACE_CONFIRM_KEY", "1700000000.STALE"),
+    ];
+    // The link's own key wins over DOCSPACE_CONFIRM_KEY (exported for another ticket) …
+    let r = run(&["check-link", &url, "--json"], &stale, None);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["result"], "ok");
+    // … while a typed --confirm-key is what the user asked for.
+    let r = run(
+        &[
+            "check-link",
+            &url,
+            "--confirm-key",
+            "1700000000.TYPED",
+            "--json",
+        ],
+        &stale,
+        None,
+    );
+    assert_eq!((r.code, r.json()["result"].clone()), (4, json!("invalid")));
+}

@@ -151,6 +151,10 @@ fn the_defect_is_sent_with_a_note_and_the_failed_finish_is_explained() {
     let e = run.error(4, "unauthorized", Some(401));
     let message = e["message"].as_str().unwrap_or_default();
     assert!(message.contains("phoneNoise defect") && message.contains("authenticator app"));
+    // The JSON advice carries the ways out, as the end of the message does.
+    let advice = e["advice"].as_str().unwrap_or_default();
+    assert!(advice.contains("authenticator app"), "{e}");
+    assert!(message.ends_with(&format!("; {advice}")), "{e}");
     assert!(!message.contains("12345678901") && !run.stderr.contains("12345678901"));
     // Without it the server's answer is all there is to say.
     let code = {
@@ -199,6 +203,25 @@ fn bad_input_is_refused_before_anything_is_sent() {
         None,
     );
     run.error(2, "invalid_input", None);
+    // A key typed without --confirm is a mistake here too (it was silently ignored).
+    let run = portal.cli(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm-key",
+            "1700000000.abc",
+            "--confirm-json",
+            "-",
+            "--json",
+        ],
+        Some(&login.stdout),
+    );
+    let e = run.error(2, "usage", None);
+    let message = e["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--confirm-key needs --confirm"), "{e}");
+    assert!(!message.contains("1700000000.abc"), "{e}");
     assert!(portal.emu.requests().is_empty(), "nothing was sent");
 }
 
@@ -264,4 +287,67 @@ fn the_emulator_line_names_the_outbox_and_fixed_servers_finish() {
     assert_eq!(ok_json(&done)["status"], "authenticated");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn an_exported_key_does_not_override_the_key_in_a_phone_link() {
+    let portal = sms_portal(false);
+    let challenge = ok_json(&portal.cli(&["login", "--user", EMAIL, "--json"], None));
+    let url = challenge["confirmUrl"].as_str().expect("confirmUrl");
+    // DOCSPACE_CONFIRM_KEY left over from another ticket: the link's own key is used.
+    let mut env = portal.env();
+    env.push(("DOCSPACE_CONFIRM_KEY", "1700000000.STALE"));
+    let run = cli_support::run(
+        &["sms", "phone", "--phone", SHORT, "--confirm", url, "--json"],
+        &env,
+        None,
+    );
+    assert_eq!(ok_json(&run)["status"], "sms_code_sent");
+    // A typed --confirm-key is what the user asked for: refused by the portal.
+    let run = cli_support::run(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm",
+            url,
+            "--confirm-key",
+            "1700000000.TYPED",
+            "--json",
+        ],
+        &env,
+        None,
+    );
+    run.error(4, "unauthorized", Some(401));
+}
+
+#[test]
+fn confirm_of_an_sms_member_prints_the_key_of_its_phone_link_for_sms_phone() {
+    let portal = sms_portal(false);
+    let confirm = portal.cli(&["confirm", "--json"], None);
+    let data = ok_json(&confirm);
+    let url = data["confirmUrl"].as_str().expect("confirmUrl");
+    assert!(url.contains("PhoneActivation"), "{data}");
+    let key = data["confirmKey"]
+        .as_str()
+        .expect("the key of the phone link");
+    assert!(url.contains(&format!("key={key}")), "{data}");
+    // `confirm --json | sms phone --confirm-json -`, as for the other ticket commands.
+    let mut env = portal.env();
+    env.retain(|(name, _)| *name != "DOCSPACE_TOKEN");
+    let run = cli_support::run(
+        &[
+            "sms",
+            "phone",
+            "--phone",
+            SHORT,
+            "--confirm-json",
+            "-",
+            "--json",
+        ],
+        &env,
+        Some(&confirm.stdout),
+    );
+    assert_eq!(ok_json(&run)["status"], "sms_code_sent");
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use docspace_tfa::emulator::{Emulator, NewUser, TicketType};
-use docspace_tfa::{Client, ConfirmTicket, ErrorKind, LoginOutcome, TfaPolicy, TfaType};
+use docspace_tfa::{Advice, Client, ConfirmTicket, ErrorKind, LoginOutcome, TfaPolicy, TfaType};
 use serde_json::Value;
 
 const T0: u64 = 1_700_000_000;
@@ -151,6 +151,11 @@ fn long_number_with_the_defect_sends_then_cannot_finish() -> TestResult {
         (ErrorKind::Unauthorized, Some(401))
     );
     assert!(err.to_string().contains("authenticator app"), "{err}");
+    // The explanation is the error's advice too, the end of its message.
+    assert_eq!(err.advice(), Some(&Advice::SmsPhoneNoiseDefect));
+    assert!(err
+        .to_string()
+        .ends_with(&format!("; {}", Advice::SmsPhoneNoiseDefect)));
     // What the server did anyway: the phone activated, a session opened and lost.
     let state = portal.user_state(&id).expect("user");
     assert!(state.phone_activated);
@@ -181,6 +186,90 @@ fn long_number_on_a_fixed_server_finishes() -> TestResult {
         .auth()
         .login_with_code(USER, PASSWORD, &code(&portal, LONG))?;
     assert!(!session.token.expose().is_empty());
+    Ok(())
+}
+
+#[test]
+fn short_numbers_are_never_shown_whole() -> TestResult {
+    // The server's mask gives 7 digits back raw and 8 digits less their last one.
+    for (phone, shown) in [("555-0123", "+*****23"), ("5550 1234", "+*****23")] {
+        let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+        let sent = client.auth().set_phone(&phone_ticket(&client), phone)?;
+        assert_eq!(sent.phone_noise.as_deref(), Some(shown), "{phone}");
+        drop(portal);
+        // An activated phone: the login and a resend.
+        let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(phone));
+        let LoginOutcome::SmsCodeSent(sent) = client.auth().login(USER, PASSWORD)? else {
+            panic!("expected SmsCodeSent");
+        };
+        assert_eq!(sent.phone_noise.as_deref(), Some(shown), "{phone}");
+        let resent = client.auth().send_sms(USER, PASSWORD)?;
+        assert_eq!(resent.phone_noise.as_deref(), Some(shown), "{phone}");
+        assert!(!format!("{resent:?}").contains("0123"), "{resent:?}");
+        drop(portal);
+    }
+    Ok(())
+}
+
+/// `POST authentication/setphone` with exactly this `Confirm` header: the status.
+fn raw_setphone(portal: &Emulator, confirm: &str, phone: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .post(&format!(
+            "{}/api/2.0/authentication/setphone",
+            portal.base_url()
+        ))
+        .header("Confirm", confirm)
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({ "mobilePhone": phone }).to_string())
+        .expect("the emulator answers")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_phone_ticket_is_checked_by_its_email_and_a_uid_picks_the_user() -> TestResult {
+    // As the server's confirm handler does: the key is signed over the e-mail alone, and a
+    // `uid` in the header names the user the phone is set for.
+    let (portal, id, client) = sms_portal(true, NewUser::new(USER, PASSWORD));
+    let other = portal.add_user(NewUser::new("other@example.com", PASSWORD))?;
+    let ticket = phone_ticket(&client);
+    let url = ticket.url().expect("url");
+    let query = url.split_once('?').map(|(_, q)| q).expect("a query");
+    assert_eq!(
+        raw_setphone(&portal, &format!("{query}&uid={other}"), SHORT),
+        200
+    );
+    let state = portal.user_state(&other).expect("user");
+    assert_eq!(state.phone.as_deref(), Some("123456789"));
+    assert_eq!(portal.user_state(&id).expect("user").phone, None);
+    // Without the e-mail the key names nobody, whatever the uid.
+    let without_email: String = query
+        .split('&')
+        .filter(|p| !p.starts_with("encemail="))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert_eq!(
+        raw_setphone(&portal, &format!("{without_email}&uid={id}"), SHORT),
+        401
+    );
+    Ok(())
+}
+
+#[test]
+fn a_code_named_like_a_route_sends_no_sms() -> TestResult {
+    let (portal, _, client) = sms_portal(true, NewUser::new(USER, PASSWORD).phone(SHORT));
+    for code in ["SendSms", "logout"] {
+        let err = client
+            .auth()
+            .login_with_code(USER, PASSWORD, code)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthorized, "{code}: {err}");
+    }
+    assert!(portal.sms_outbox().is_empty(), "no resend was asked for");
     Ok(())
 }
 

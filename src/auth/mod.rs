@@ -204,7 +204,9 @@ impl<'c> Authentication<'c> {
     ///
     /// The code is normalized and checked before sending
     /// ([`normalize_code`](crate::normalize_code)); it goes in the JSON body, which the server
-    /// reads, and percent-encoded in the path, which must be present. Never retried.
+    /// reads, and percent-encoded in the path, which must be present (a code that names
+    /// another route, such as `logout`, goes to `authentication/code` instead: the server
+    /// matches those routes first). Never retried.
     ///
     /// # Errors
     ///
@@ -231,7 +233,10 @@ impl<'c> Authentication<'c> {
     fn send_code(&self, user_name: &str, password: Secret, code: &str) -> Result<Session> {
         check_credentials(user_name, &password)?;
         let code = normalize_code(code)?;
-        let path = format!("authentication/{}", utf8_percent_encode(&code, QUERY_VALUE));
+        let path = format!(
+            "authentication/{}",
+            utf8_percent_encode(path_segment(&code), QUERY_VALUE)
+        );
         let reply = self.client.send(
             Request::new(Method::POST, "authentication/{code}", Credential::Anonymous)
                 .real_path(path)
@@ -250,6 +255,21 @@ impl<'c> Authentication<'c> {
                 "the server answered a login with a code without a token".into(),
             )),
         }
+    }
+}
+
+/// The routes beside `authentication/{code}` that the server matches first (its `{code}`
+/// route has `Order = 1`, `AuthenticationController.cs:113`; routing ignores letter case).
+const LITERAL_ROUTES: [&str; 4] = ["logout", "confirm", "setphone", "sendsms"];
+
+/// The path segment for `code`: the code itself, except a code that is a literal route's name
+/// (a backup code may be `logout`, and `login --code SendSms` would send an SMS), for which a
+/// segment that names no route is sent. The server reads the code from the body only.
+fn path_segment(code: &str) -> &str {
+    if LITERAL_ROUTES.iter().any(|r| r.eq_ignore_ascii_case(code)) {
+        "code"
+    } else {
+        code
     }
 }
 

@@ -14,10 +14,10 @@ use ureq::http::Method;
 use super::{check_credentials, Authentication, LoginBody, LoginOutcome};
 use crate::answer::{Reply, Shape};
 use crate::confirm::ConfirmTicket;
-use crate::error::{Error, Result};
+use crate::error::{Advice, Error, Result};
 use crate::input::normalize_phone;
 use crate::models::{Session, SmsSent};
-use crate::phone::mask_phone;
+use crate::phone::{mask_phone, shown_noise};
 use crate::request::{Credential, ErrorClass, Request};
 use crate::secret::Secret;
 
@@ -27,14 +27,6 @@ const DEFECT_TYPE: &str = "System.ArgumentOutOfRangeException";
 /// The parameter its message names: "Index was out of range. Must be non-negative and less
 /// than or equal to the size of the collection. (Parameter 'startIndex')".
 const DEFECT_PARAMETER: &str = "startIndex";
-
-/// What `login_with_sms_code` says when the defect explains a `401`.
-const DEFECT_ADVICE: &str = "the portal cannot finish an SMS login to a phone number of 10 or \
-more digits (the server's phoneNoise defect, in 3.7.2, the 3.8 branch and develop): a right \
-code is spent, the phone activated and a session opened, yet the answer is this 401, and a \
-wrong code gets the same answer. Ways out: have an administrator switch the portal's second \
-factor to the authenticator app, or use a phone number of at most 9 digits (an activated \
-number must first be erased by an administrator)";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -171,7 +163,7 @@ impl Authentication<'_> {
     ) -> Result<Session> {
         match self.send_code(user_name, password.into(), code) {
             Err(e) if sent.hits_server_defect() && e.status() == Some(401) => {
-                Err(Error::server_defect(e, DEFECT_ADVICE))
+                Err(Error::server_defect(e, Advice::SmsPhoneNoiseDefect))
             }
             other => other,
         }
@@ -193,7 +185,7 @@ fn sent_outcome(sent: Result<Reply>) -> Result<SmsSent> {
     match sent {
         Ok(reply) => {
             let answer: SentAnswer = reply.decode("SMS answer", Shape::Object)?;
-            let phone_noise = answer.phone_noise.filter(|n| !n.trim().is_empty());
+            let phone_noise = server_noise(answer.phone_noise);
             Ok(SmsSent {
                 server_masked: phone_noise.is_some(),
                 phone_noise,
@@ -214,7 +206,7 @@ pub(crate) fn outcome(
     phone_noise: Option<String>,
     expires: Option<String>,
 ) -> Result<LoginOutcome> {
-    let phone_noise = phone_noise.filter(|n| !n.trim().is_empty());
+    let phone_noise = server_noise(phone_noise);
     let activation = confirm_url
         .as_deref()
         .filter(|u| u.contains("PhoneActivation"));
@@ -238,6 +230,12 @@ pub(crate) fn outcome(
             phone_digits: None,
         })),
     }
+}
+
+/// The server's `phoneNoise`, unless empty, never a whole number nor anything but a mask: the
+/// server shows fewer than 8 digits unmasked ([`shown_noise`]).
+fn server_noise(noise: Option<String>) -> Option<String> {
+    noise.and_then(|n| shown_noise(&n))
 }
 
 /// `expires` unless it is the server's "no date" (`0001-01-01T00:00:00`).

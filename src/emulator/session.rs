@@ -118,7 +118,9 @@ pub(crate) fn clear_stale_cookie(stale: bool, mut out: Outgoing) -> Outgoing {
 /// - `email` must look like an address (`[EmailAddress]`, a model-validation `400`);
 /// - the TFA types are checked against the keys the emulator issued for `(type, uid)`, a
 ///   `TfaAuth` link is `Invalid` for a caller who is signed in (:251-256); the phone types for
-///   the user named by `uiD` or `email`; the e-mailed types are never issued here: `Invalid`;
+///   the user named by `email` (or `encEmail`) alone, as their keys are signed over the
+///   e-mail; a `first` makes any key `Invalid` (the keys issued here are signed without one);
+///   the e-mailed types are never issued here: `Invalid`;
 /// - the answer is `{result, isAgent: false}`, with the request's `email` when `Ok` (:343;
 ///   `ConfirmDto.IsAgent` is a plain `bool`, ConfirmDto.cs:67-71).
 pub(crate) fn check_confirm(
@@ -182,14 +184,19 @@ pub(crate) fn check_confirm(
     } else {
         email
     };
+    // The phone types are signed over `email + type + first`, the TFA types over `uiD + type +
+    // first` (EmailValidationKeyModelHelper.cs:240-254): a phone link's `uiD` plays no part,
+    // and the keys issued here are for an empty `first`.
     let user = match confirm_type.as_deref() {
-        Some(PHONE_ACTIVATION | PHONE_AUTH) if uid.is_empty() => state
+        Some(PHONE_ACTIVATION | PHONE_AUTH) => state
             .user_index_by_email(&email)
             .map(|u| state.users[u].id.clone()),
         _ => Some(uid),
     };
+    let first = string_field(&body, "first")?;
     let result = match (confirm_type.as_deref(), user) {
         (Some(TFA_AUTH), _) if signed_in => INVALID,
+        _ if !first.is_empty() => INVALID,
         (Some(t @ (TFA_ACTIVATION | TFA_AUTH | PHONE_ACTIVATION | PHONE_AUTH)), Some(uid))
             if !uid.is_empty() =>
         {

@@ -205,30 +205,40 @@ pub(crate) fn set_phone(
     Ok(ok(ctx, req, sent(state, &phone, None)?))
 }
 
-/// Who a `setphone` acts for: a signed-in caller (the token's user: `ConfirmAuthHandler`
-/// keeps an authenticated caller), or the phone ticket's user (`uid` first, then the e-mail);
-/// `401` for a missing or bad ticket, `403` for another role.
+/// Who a `setphone` acts for (`ConfirmAuthHandler.cs:49-111`): a signed-in caller (the
+/// token's user: the handler keeps an authenticated caller); else the user a `uid` in the
+/// header names, else the ticket's e-mail names. The key is checked against the e-mail alone,
+/// the phone types' keys being signed over `email + type` (`EmailValidationKeyModelHelper.cs:
+/// 240-242`), whatever `uid` says. `401` for a missing or bad ticket, `403` for another role.
 fn phone_ticket_user(state: &State, creds: &Creds) -> Result<usize, Outgoing> {
     let Some(ticket) = &creds.confirm else {
         return Err(Outgoing::empty(401));
     };
-    let user = if ticket.uid.is_empty() {
+    let is_phone_type = [PHONE_ACTIVATION, PHONE_AUTH]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(&ticket.confirm_type));
+    let signer = if is_phone_type {
         state.user_index_by_email(&ticket.email)
     } else {
         state.user_index(&ticket.uid)
     };
-    let (Some(user), Some(key)) = (user, ticket.key.as_deref()) else {
+    let (Some(signer), Some(key)) = (signer, ticket.key.as_deref()) else {
         return Err(Outgoing::empty(401));
     };
-    let uid = state.users[user].id.clone();
-    if state.check_key(&ticket.confirm_type, &uid, key) != KeyCheck::Ok {
+    let signer_id = state.users[signer].id.clone();
+    if state.check_key(&ticket.confirm_type, &signer_id, key) != KeyCheck::Ok {
         return Err(Outgoing::empty(401));
     }
     if !ticket.confirm_type.eq_ignore_ascii_case(PHONE_ACTIVATION) {
         return Err(Outgoing::empty(403));
     }
     let token_user = creds.token.as_deref().and_then(|t| state.user_for_token(t));
-    Ok(token_user.unwrap_or(user))
+    let named = if ticket.uid.is_empty() {
+        Some(signer)
+    } else {
+        state.user_index(&ticket.uid)
+    };
+    token_user.or(named).ok_or_else(|| Outgoing::empty(401))
 }
 
 /// `POST authentication/sendsms`: a new code with the credentials.

@@ -50,6 +50,11 @@ pub enum Advice {
     /// a wrong or expired code, a wrong password and its attempt lock alike; after too many
     /// code checks within a minute, a correct code fails too, for about a minute.
     CodeLoginRefused,
+    /// A `401` from the SMS code login to a phone number of 10 or more digits, on a server
+    /// with the `phoneNoise` defect (every released one): a right code is spent, the phone
+    /// activated and a session opened, yet the answer is this `401`, as for a wrong code
+    /// ([`Error::is_server_defect`](crate::Error::is_server_defect); `SmsSender.cs:72-97`).
+    SmsPhoneNoiseDefect,
     /// A `503`: the portal, or the proxy in front of it, cannot answer now.
     Unavailable,
     /// A `429`: too many requests; wait before the next one (as long as the server asked,
@@ -96,6 +101,15 @@ impl fmt::Display for Advice {
                  a wrong password, or its attempt lock (after too many code checks within a \
                  minute, a correct code fails too, for about a minute); check the code and the \
                  password, and after several tries wait a minute",
+            ),
+            Advice::SmsPhoneNoiseDefect => f.write_str(
+                "the portal cannot finish an SMS login to a phone number of 10 or more digits \
+                 (the server's phoneNoise defect, in 3.7.2, the 3.8 branch and develop): a right \
+                 code is spent, the phone activated and a session opened, yet the answer is this \
+                 401, and a wrong code gets the same answer. Ways out: have an administrator \
+                 switch the portal's second factor to the authenticator app, or use a phone \
+                 number of at most 9 digits (an activated number must first be erased by an \
+                 administrator)",
             ),
             Advice::Unavailable => f.write_str(
                 "the portal (or the proxy in front of it) cannot answer now; try again later",

@@ -122,14 +122,13 @@ enum Repr {
 
     /// An error status the server gives because of a known defect of its own (the SMS
     /// login's `phoneNoise` defect): the server's answer, and what it means and what to do.
-    #[error("{operation}: HTTP {status}{}: {reason}", DefectMessage(message))]
+    #[error("{operation}: HTTP {status}{}", DefectMessage(message))]
     ServerDefect {
         operation: String,
         status: u16,
         kind: ErrorKind,
         message: Option<String>,
         error_type: Option<String>,
-        reason: String,
     },
     /// A local I/O operation failed.
     #[error("{what}: {source}")]
@@ -380,7 +379,8 @@ impl Error {
     /// Whether the failure is the server's known defect rather than the caller's mistake: a
     /// login with an SMS code to a number of 10 or more digits, which every released server
     /// answers `401` even for the right code (its `phoneNoise` defect; see
-    /// [`SmsSent`](crate::SmsSent)). The message says what to do instead.
+    /// [`SmsSent`](crate::SmsSent)). The advice
+    /// ([`Advice::SmsPhoneNoiseDefect`], the end of the message) says what to do instead.
     pub fn is_server_defect(&self) -> bool {
         matches!(self.0.repr, Repr::ServerDefect { .. })
     }
@@ -504,15 +504,15 @@ impl Error {
         })
     }
 
-    /// `cause` (an error status), explained as the server's known defect: `reason` says what
-    /// it means and the ways out. Anything but an error status is returned unchanged.
-    pub(crate) fn server_defect(cause: Error, reason: impl Into<String>) -> Self {
+    /// `cause` (an error status), explained as the server's known defect: `advice` says what
+    /// it means and the ways out, and replaces the cause's own. Anything but an error status is
+    /// returned unchanged.
+    pub(crate) fn server_defect(cause: Error, defect: Advice) -> Self {
         let Inner {
             repr,
             tries,
             advice,
         } = *cause.0;
-        // The reason replaces the advice: it says what the failure means and what to do.
         let (repr, advice) = match repr {
             Repr::Status(s) => (
                 Repr::ServerDefect {
@@ -521,9 +521,8 @@ impl Error {
                     kind: s.kind,
                     message: s.message,
                     error_type: s.error_type,
-                    reason: reason.into(),
                 },
-                None,
+                Some(defect),
             ),
             other => (other, advice),
         };

@@ -9,6 +9,7 @@ mod doctor;
 mod login;
 mod policy;
 mod session;
+pub use session::link_carries_key;
 pub mod setup;
 mod sms;
 

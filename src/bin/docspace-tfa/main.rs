@@ -35,11 +35,12 @@ fn main() -> ExitCode {
             .map(|cli| (cli, m))
             .map_err(|e| e.format(&mut command()))
     });
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return usage_error(&e, json),
     };
     let out = Out::new(cli.global.json);
+    exported_key_yields_to_the_links(&matches, &mut cli);
     let result = confirm_key_needs_confirm(&matches).and_then(|()| commands::run(cli, &out));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,8 +79,13 @@ fn command() -> clap::Command {
 /// cannot tell the two apart (a value from the environment satisfies and triggers it alike),
 /// so the source is checked here.
 fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
-    let Some(("setup" | "validate", sub)) = matches.subcommand() else {
-        return Ok(());
+    let sub = match matches.subcommand() {
+        Some(("setup" | "validate", sub)) => sub,
+        Some(("sms", sms)) => match sms.subcommand() {
+            Some(("phone", sub)) => sub,
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
     };
     if sub.value_source("confirm_key") == Some(ValueSource::CommandLine)
         && sub.value_source("confirm").is_none()
@@ -89,6 +95,43 @@ fn confirm_key_needs_confirm(matches: &ArgMatches) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// A key from `DOCSPACE_CONFIRM_KEY` (exported for another ticket, perhaps) does not override
+/// the key a link carries itself (phone and e-mailed links do): for `check-link URL`, and for
+/// `--confirm URL` of `setup`, `validate` and `sms phone`. A typed `--confirm-key` does. As
+/// elsewhere, the variable is used only where the command line leaves the key open.
+fn exported_key_yields_to_the_links(matches: &ArgMatches, cli: &mut Cli) {
+    use args::{Command, SmsAction};
+    let sub = match matches.subcommand() {
+        Some(("check-link" | "setup" | "validate", sub)) => sub,
+        Some(("sms", sms)) => match sms.subcommand() {
+            Some(("phone", sub)) => sub,
+            _ => return,
+        },
+        _ => return,
+    };
+    if sub.value_source("confirm_key") != Some(ValueSource::EnvVariable) {
+        return;
+    }
+    match &mut cli.command {
+        Command::CheckLink { link, confirm_key } if commands::link_carries_key(link) => {
+            *confirm_key = None;
+        }
+        Command::Setup { ticket, .. }
+        | Command::Validate { ticket, .. }
+        | Command::Sms {
+            action: SmsAction::Phone { ticket, .. },
+        } if ticket
+            .confirm
+            .as_deref()
+            .is_some_and(commands::link_carries_key) =>
+        {
+            // An empty key: the ticket takes the one in its URL.
+            ticket.confirm_key = Some(String::new());
+        }
+        _ => {}
+    }
 }
 
 /// Prints a clap error: `--help` and `--version` as clap does (exit 0), anything else as a
@@ -171,16 +214,13 @@ fn sanitized_message(e: &clap::Error) -> String {
             if let Some(message) = suggest::missing_feature(&typed, cfg!(feature = "emulator")) {
                 return message;
             }
+            // The commands of the level mistyped: `sms phnoe` lists `phone, send`.
+            let (names, near) = suggest::subcommands(&typed, &std::env::args().collect::<Vec<_>>());
             let mut message = format!(
                 "unrecognized subcommand (not shown: it may be a secret); commands: {}",
-                subcommand_names()
+                names.join(", ")
             );
-            let names: Vec<String> = Cli::command()
-                .get_subcommands()
-                .filter(|c| !c.is_hide_set())
-                .map(|c| c.get_name().to_owned())
-                .collect();
-            if let Some(name) = suggest::closest(&typed, names.iter().map(String::as_str)) {
+            if let Some(name) = near {
                 message.push_str(&format!("; did you mean '{name}'?"));
             }
             message
@@ -225,14 +265,4 @@ fn is_flag_name(s: &str) -> bool {
                 && chars.next().is_none()
         }
     }
-}
-
-/// The names of the subcommands, for a message about a mistyped one.
-fn subcommand_names() -> String {
-    Cli::command()
-        .get_subcommands()
-        .filter(|c| !c.is_hide_set())
-        .map(|c| c.get_name().to_owned())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -33,13 +33,7 @@ pub fn option(flag: &str, args: &[String]) -> Option<String> {
     let name = flag.strip_prefix("--")?;
     let mut cmd = Cli::command();
     cmd.build();
-    // The deepest subcommand named before anything else: `settings set`, `link`, or none.
-    let mut current = &cmd;
-    for arg in args.iter().skip(1) {
-        if let Some(sub) = current.find_subcommand(arg) {
-            current = sub;
-        }
-    }
+    let current = deepest(&cmd, args);
     let longs: Vec<&str> = current
         .get_arguments()
         .filter(|a| !a.is_hide_set())
@@ -47,6 +41,31 @@ pub fn option(flag: &str, args: &[String]) -> Option<String> {
         .chain(["help", "version"])
         .collect();
     closest(name, longs).map(|long| format!("--{long}"))
+}
+
+/// The deepest subcommand named on the command line (`args`, as the process got them):
+/// `settings set`, `sms`, `link`, or the tool itself.
+fn deepest<'c>(cmd: &'c clap::Command, args: &[String]) -> &'c clap::Command {
+    let mut current = cmd;
+    for arg in args.iter().skip(1) {
+        if let Some(sub) = current.find_subcommand(arg) {
+            current = sub;
+        }
+    }
+    current
+}
+
+/// The visible subcommands of the command whose subcommand was mistyped (`sms phnoe` →
+/// `phone`, `send`; `stauts` → the tool's commands), with the one closest to `typed`.
+pub fn subcommands(typed: &str, args: &[String]) -> (Vec<String>, Option<String>) {
+    let cmd = Cli::command();
+    let names: Vec<String> = deepest(&cmd, args)
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    let near = closest(typed, names.iter().map(String::as_str)).map(str::to_owned);
+    (names, near)
 }
 
 /// Whether a stray argument looks like the second half of a code typed with its space

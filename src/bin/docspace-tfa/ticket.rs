@@ -63,8 +63,12 @@ pub fn from_json(text: &str) -> Result<ConfirmTicket> {
     };
     let url = field(&["confirmUrl", "url"])
         .ok_or_else(|| Failure::usage("--confirm-json has no confirmUrl"))?;
-    let key = field(&["confirmKey", "cookieValue"])
-        .ok_or_else(|| Failure::usage("--confirm-json has no confirmKey"))?;
+    // No key beside the URL: the one in it, when it carries one (a phone link).
+    let key = match field(&["confirmKey", "cookieValue"]) {
+        Some(key) => key,
+        None if crate::commands::link_carries_key(url) => "",
+        None => return Err(Failure::usage("--confirm-json has no confirmKey")),
+    };
     Ok(ConfirmTicket::from_url(url, key)?)
 }
 
@@ -94,6 +98,22 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_link_brings_its_own_key() {
+        // `confirm --json` of an SMS member: the key is in the URL, confirmKey as printed.
+        let url = "http://h/confirm/PhoneActivation?type=PhoneActivation&key=1.k&encemail=e";
+        for text in [
+            format!(
+                r#"{{"confirmUrl":"{url}","confirmKey":null,"url":"{url}","cookieValue":null}}"#
+            ),
+            format!(r#"{{"confirmUrl":"{url}","confirmKey":"1.k"}}"#),
+        ] {
+            let t = from_json(&text).unwrap();
+            assert!(t.is_phone_activation());
+            assert_eq!(t.key().expose(), "1.k");
+        }
+    }
+
+    #[test]
     fn refuses_what_is_no_ticket_without_echoing_it() {
         let f = from_json("null").unwrap_err();
         assert_eq!((f.exit, f.kind), (7, "tfa_not_applicable"));
@@ -101,6 +121,10 @@ mod tests {
         for (text, want) in [
             ("{\"secret-ish\"", "not a JSON document"),
             (r#"{"confirmKey":"1.k"}"#, "no confirmUrl"),
+            (
+                r#"{"confirmUrl":"http://h/confirm/TfaAuth?type=TfaAuth&uid=u","confirmKey":null}"#,
+                "no confirmKey",
+            ),
             (&format!(r#"{{"url":"{URL}"}}"#), "no confirmKey"),
         ] {
             let f = from_json(text).unwrap_err();

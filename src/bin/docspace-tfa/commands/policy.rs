@@ -1,7 +1,7 @@
 //! `confirm` and `settings`: the caller's confirm data, the portal's methods, and setting the
 //! policy (`settings set`, `--with-link`).
 
-use docspace_tfa::{Client, Secret, TfaPolicy};
+use docspace_tfa::{Client, ConfirmTicket, Secret, TfaPolicy};
 use serde_json::{json, Value};
 
 use crate::output::{Failure, Out};
@@ -12,12 +12,18 @@ type Result<T> = std::result::Result<T, Failure>;
 /// `confirm`: the caller's confirm URL and key, or that TFA does not apply.
 pub fn confirm(out: &Out, client: &Client) -> Result<()> {
     let data = client.tfa().confirm()?;
+    // The key: the cookie's, or the one in the URL (an SMS member's phone link carries it).
+    let key = data.as_ref().and_then(|d| {
+        ConfirmTicket::from_confirm_data(d)
+            .ok()
+            .map(|t| t.key().expose().to_owned())
+    });
     let value = match &data {
         // `confirmUrl`/`confirmKey` as in `login`'s output; `url`, `cookieName` and
         // `cookieValue` (the server's names) stay as aliases.
         Some(d) => json!({
             "confirmUrl": d.url,
-            "confirmKey": d.cookie_value.as_ref().map(Secret::expose),
+            "confirmKey": key,
             "url": d.url,
             "cookieName": d.cookie_name,
             "cookieValue": d.cookie_value.as_ref().map(Secret::expose),
@@ -28,8 +34,8 @@ pub fn confirm(out: &Out, client: &Client) -> Result<()> {
         out.json(&value);
     } else if let Some(d) = &data {
         out.field("confirmUrl", &d.url);
-        if let Some(key) = &d.cookie_value {
-            out.field("confirmKey", key.expose());
+        if let Some(key) = &key {
+            out.field("confirmKey", key);
         }
     } else {
         out.line("TFA does not apply to this user");

@@ -71,3 +71,32 @@ pub fn check_link(out: &Out, client: &Client, url: &str, key: Option<&str>) -> R
         Err(Failure::reported(4))
     }
 }
+
+/// Whether a confirm link (or its query) carries a non-empty `key` parameter of its own.
+pub fn link_carries_key(link: &str) -> bool {
+    let without_fragment = link.split('#').next().unwrap_or_default();
+    let query = without_fragment
+        .split_once('?')
+        .map_or(without_fragment, |(_, q)| q);
+    query.split('&').any(|pair| match pair.split_once('=') {
+        Some((name, value)) => name.eq_ignore_ascii_case("key") && !value.trim().is_empty(),
+        None => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_carries_key;
+
+    #[test]
+    fn a_link_carries_its_key_or_not() {
+        assert!(link_carries_key(
+            "https://p/confirm/PhoneActivation?type=PhoneActivation&key=1.ab&encemail=e"
+        ));
+        assert!(link_carries_key("type=EmailChange&Key=1.ab"));
+        assert!(!link_carries_key(
+            "https://p/confirm/TfaAuth?type=TfaAuth&uid=u"
+        ));
+        assert!(!link_carries_key("https://p/c?type=T&key=&uid=u#key=x"));
+    }
+}
