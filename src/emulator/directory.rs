@@ -13,7 +13,7 @@ use crate::text::is_guid;
 
 /// `EmployeeFullDto` for the member at `user`, as `caller` may see it — the fields of
 /// `GET people/@self` ([`super::login::me`]) and [`add_profile_fields`].
-fn profile(state: &State, ctx: &Context<'_>, user: usize, caller: usize) -> Value {
+pub(crate) fn profile(state: &State, ctx: &Context<'_>, user: usize, caller: usize) -> Value {
     let u = &state.users[user];
     let mut answer = json!({
         "id": u.id,

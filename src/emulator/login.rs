@@ -130,31 +130,16 @@ pub(crate) fn me(
     creds: &Creds,
 ) -> Answer {
     let user = signed_in(state, creds)?;
+    // The fields of any profile, `groups` and, for an admin while the app method is on,
+    // `tfaAppEnabled` (`directory::profile`), and the caller's own phone.
+    let mut answer = super::directory::profile(state, ctx, user, user);
     let u = &state.users[user];
-    let mut answer = json!({
-        "id": u.id,
-        "userName": u.email.split('@').next().unwrap_or_default(),
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "displayName": u.display_name(),
-        "email": u.email,
-        "isOwner": u.is_owner,
-        "isAdmin": u.is_admin || u.is_owner,
-        "isVisitor": false,
-        "isCollaborator": false,
-        "isLDAP": false,
-        "isSSO": false,
-        "status": 1,
-        "activationStatus": 1,
-        // `EmployeeFullDto.cs:186-192`: 0 NotActivated, 1 Activated.
-        "mobilePhoneActivationStatus": i32::from(u.phone.is_some() && u.phone_activated),
-        "profileUrl": format!("{}/accounts/people/filter?search={}", ctx.base_url, u.email),
-    });
+    // `EmployeeFullDto.cs:186-192`: 0 NotActivated, 1 Activated.
+    answer["mobilePhoneActivationStatus"] =
+        json!(i32::from(u.phone.is_some() && u.phone_activated));
     // A success envelope leaves nulls out: no phone, no `mobilePhone`.
     if let Some(phone) = &u.phone {
         answer["mobilePhone"] = json!(phone);
     }
-    // `groups` and, for an admin while the app method is on, `tfaAppEnabled`.
-    super::directory::add_profile_fields(state, user, user, &mut answer);
     Ok(ok(ctx, req, answer))
 }
