@@ -293,3 +293,31 @@ fn a_stale_auth_cookie_is_deleted_in_the_answer_unless_it_is_an_error_envelope()
     assert_eq!((policy.status, deletes(&policy)), (200, 0));
     Ok(())
 }
+
+#[test]
+fn a_session_login_carries_the_null_date_in_expires() -> TestResult {
+    // `AuthenticationTokenDto.Expires` is a non-nullable `DateTime`, set only without
+    // `session` (`AuthenticationController.cs:170-174, 322-328`).
+    let portal = portal();
+    portal.add_user(NewUser::new("user@example.com", PASSWORD))?;
+    for (session, null_date) in [(true, true), (false, false)] {
+        let answer = raw(
+            &portal,
+            "POST",
+            "authentication",
+            &[],
+            Some(json!({"userName": "user@example.com", "password": PASSWORD, "session": session})),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let expires = answer.body["response"]["expires"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(
+            expires == "0001-01-01T00:00:00",
+            null_date,
+            "session {session}: {expires}"
+        );
+        assert!(answer.body["response"]["token"].is_string());
+    }
+    Ok(())
+}

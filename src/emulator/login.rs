@@ -55,12 +55,23 @@ pub(crate) fn login(state: &mut State, ctx: &Context<'_>, req: &Incoming<'_>) ->
     let token = state.open_session(user).map_err(|e| internal(&e))?;
     let answer = json!({
         "token": token,
-        "expires": iso_datetime(now.saturating_add(state.config.session_lifetime)),
+        "expires": expires_field(state, now, session),
         "sms": false,
         "tfa": false,
     });
     let cookie = auth_cookie(state, &token, session);
     Ok(ok(ctx, req, answer).cookie(cookie))
+}
+
+/// A token answer's `expires`: the session's end, or with `session: true` the null date
+/// (`AuthenticationTokenDto.Expires` is a non-nullable `DateTime`, set only `if (!session)`:
+/// `AuthenticationController.cs:170-174, 322-328`).
+fn expires_field(state: &State, now: u64, session: bool) -> String {
+    if session {
+        NULL_DATE.to_owned()
+    } else {
+        iso_datetime(now.saturating_add(state.config.session_lifetime))
+    }
 }
 
 /// `POST authentication/{code}`: the code is read from the body; every failure is a `401`.
@@ -114,7 +125,7 @@ pub(crate) fn login_with_code(state: &mut State, ctx: &Context<'_>, req: &Incomi
     let token = state.open_session(user).map_err(|e| internal(&e))?;
     let answer = json!({
         "token": token,
-        "expires": iso_datetime(now.saturating_add(state.config.session_lifetime)),
+        "expires": expires_field(state, now, session),
         "sms": false,
         "tfa": true,
     });
