@@ -156,6 +156,42 @@ fn doctor_reports_each_state() {
 }
 
 #[test]
+fn sms_without_provider_survives_switching_methods_until_a_provider_is_back() {
+    // The server turns SMS off on a switch to the app method (or off) only while a provider is
+    // configured (`TfaappController.cs:246-249`, `StudioSmsNotificationSettings.cs:70-73`).
+    let p = portal();
+    p.emulator.set_policy(&TfaPolicy::new(TfaType::Sms));
+    p.emulator.set_sms_provider(false);
+    for switch in [TfaType::App, TfaType::None] {
+        p.client.tfa().set_policy(&TfaPolicy::new(switch)).unwrap();
+        let client = p
+            .emulator
+            .client()
+            .unwrap()
+            .with_token(p.emulator.issue_api_key(&p.admin).unwrap());
+        let report = diagnose(&client).unwrap();
+        let found = report
+            .findings
+            .iter()
+            .find(|f| f.code == "sms_without_provider");
+        let found = found.unwrap_or_else(|| panic!("{switch:?}: {report:?}"));
+        assert!(found.advice.contains("only then"), "{}", found.advice);
+    }
+    p.emulator.set_sms_provider(true);
+    let client = p
+        .emulator
+        .client()
+        .unwrap()
+        .with_token(p.emulator.issue_api_key(&p.admin).unwrap());
+    client
+        .tfa()
+        .set_policy(&TfaPolicy::new(TfaType::App))
+        .unwrap();
+    let report = diagnose(&client).unwrap();
+    assert!(report.is_healthy(), "{report:?}");
+}
+
+#[test]
 fn doctor_warns_an_admin_without_an_app() {
     let p = portal();
     let admin = p

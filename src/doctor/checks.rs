@@ -195,8 +195,9 @@ fn sms_checks(sms: &TfaMethod, version: Option<&str>, out: &mut Vec<Finding>) {
              sent to the SMS step, whose first send fails with a 500"
                 .into(),
             "configure an SMS provider (Twilio, SMSC, Clickatell) in the portal's \
-             integration settings, or switch to the app method (`docspace-tfa settings set \
-             --type app`)",
+             integration settings; only then can the SMS method be switched off (`docspace-tfa \
+             settings set --type app` or `--type none`): without a provider the server leaves \
+             the SMS setting on when another method is chosen",
         ));
     }
     let known = version.and_then(parse_version);

@@ -87,6 +87,19 @@ fn parse_type(body: &Value) -> std::result::Result<TfaType, Outgoing> {
     }
 }
 
+impl State {
+    /// Switching to the app method or off turns SMS off only when
+    /// `IsVisibleAndAvailableSettingsAsync() && GetEnable()` (`TfaappController.cs:246-249,
+    /// 261-264`), and the SMS helper's `GetEnable` is `EnableSetting && smsProviderManager.Enabled()`
+    /// (`StudioSmsNotificationSettings.cs:70-73`): without a provider the SMS setting stays on,
+    /// and logins keep taking the SMS branch.
+    fn switch_sms_off_if_provided(&mut self) {
+        if self.config.sms_available && self.config.sms_provider {
+            self.sms.switch_off();
+        }
+    }
+}
+
 /// `PUT settings/tfaapp` and `PUT settings/tfaappwithlink`.
 pub(crate) fn set_policy(
     state: &mut State,
@@ -145,12 +158,12 @@ pub(crate) fn set_policy(
                 return Err(not_available(state));
             }
             state.app.save(lists);
-            state.sms.switch_off();
+            state.switch_sms_off_if_provided();
             true
         }
         _ => {
             state.app.switch_off();
-            state.sms.switch_off();
+            state.switch_sms_off_if_provided();
             false
         }
     };
