@@ -42,11 +42,14 @@ fn group_ids<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<
 /// a version, and it is repeated in a finding's message.
 const MAX_VERSION: usize = 64;
 
+/// Per method id (`sms`, `app`), how many trusted-IP entries are JSON `null`.
+pub(crate) type NullEntries = Vec<(String, usize)>;
+
 /// The portal's TFA methods (`GET settings/tfaapp`), and per method the number of `null`
 /// trusted-IP entries, which the server saves (`List<string>`) and then throws
 /// `NullReferenceException` on at every login the policy is checked for. They are taken out
 /// before decoding, so that the policy can still be read and checked.
-pub(crate) fn methods(client: &Client) -> Result<(Vec<TfaMethod>, Vec<(String, usize)>)> {
+pub(crate) fn methods(client: &Client) -> Result<(Vec<TfaMethod>, NullEntries)> {
     let mut reply = client.send(Request::new(
         Method::GET,
         "settings/tfaapp",
