@@ -177,6 +177,21 @@ fn sms_without_provider_survives_switching_methods_until_a_provider_is_back() {
         let found = found.unwrap_or_else(|| panic!("{switch:?}: {report:?}"));
         assert!(found.advice.contains("only then"), "{}", found.advice);
     }
+    // Both on: logins take the SMS branch first, and the app's entries are not read (a
+    // malformed one does not answer 500 while SMS applies).
+    p.emulator
+        .set_policy(&TfaPolicy::new(TfaType::App).trusted_ip("not-an-ip"));
+    let login = p
+        .emulator
+        .client()
+        .unwrap()
+        .auth()
+        .login("member@example.com", PASSWORD)
+        .unwrap();
+    assert!(
+        matches!(login, docspace_tfa::LoginOutcome::SmsPhoneRequired { .. }),
+        "{login:?}"
+    );
     p.emulator.set_sms_provider(true);
     let client = p
         .emulator

@@ -77,7 +77,7 @@ impl Emulator {
         match policy.tfa_type {
             TfaType::App => {
                 state.app.save(lists);
-                state.sms.switch_off();
+                state.switch_sms_off_if_provided();
             }
             TfaType::Sms => {
                 state.config.sms_available = true;
@@ -87,7 +87,7 @@ impl Emulator {
             }
             _ => {
                 state.app.switch_off();
-                state.sms.switch_off();
+                state.switch_sms_off_if_provided();
             }
         }
     }

@@ -93,7 +93,7 @@ impl State {
     /// 261-264`), and the SMS helper's `GetEnable` is `EnableSetting && smsProviderManager.Enabled()`
     /// (`StudioSmsNotificationSettings.cs:70-73`): without a provider the SMS setting stays on,
     /// and logins keep taking the SMS branch.
-    fn switch_sms_off_if_provided(&mut self) {
+    pub(crate) fn switch_sms_off_if_provided(&mut self) {
         if self.config.sms_available && self.config.sms_provider {
             self.sms.switch_off();
         }
