@@ -70,7 +70,7 @@ impl Emulator {
     pub fn set_policy(&self, policy: &TfaPolicy) {
         let mut state = lock(&self.shared.state);
         let lists = PolicyLists {
-            trusted_ips: policy.trusted_ips.clone(),
+            trusted_ips: policy.trusted_ips.iter().cloned().map(Some).collect(),
             mandatory_users: policy.mandatory_users.clone(),
             mandatory_groups: policy.mandatory_groups.clone(),
         };
@@ -102,7 +102,7 @@ impl Emulator {
         };
         let mut policy = TfaPolicy::new(tfa_type);
         if let Some(lists) = &settings.lists {
-            policy.trusted_ips = lists.trusted_ips.clone();
+            policy.trusted_ips = lists.trusted_ips.iter().flatten().cloned().collect();
             policy.mandatory_users = lists.mandatory_users.clone();
             policy.mandatory_groups = lists.mandatory_groups.clone();
         }

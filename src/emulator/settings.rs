@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::creds::{confirm_cookie, signed_in, Creds, CONFIRM_COOKIE_PREFIX};
 use super::http::{
-    field, guid_field, guid_list_field, json_body, list_field, ok, problem, Answer, Context,
-    Incoming, Outgoing,
+    field, guid_field, guid_list_field, json_body, nullable_list_field, ok, problem, Answer,
+    Context, Incoming, Outgoing,
 };
 use super::policy::{MethodSettings, PolicyLists};
 use super::refusals::{
@@ -119,7 +119,7 @@ pub(crate) fn set_policy(
     // saved (`TfaappController.cs:280-286`).
     let id = guid_field(&body, "id")?;
     let lists = PolicyLists {
-        trusted_ips: list_field(&body, "trustedIps")?,
+        trusted_ips: nullable_list_field(&body, "trustedIps")?,
         mandatory_users: guid_list_field(&body, "mandatoryUsers")?,
         mandatory_groups: guid_list_field(&body, "mandatoryGroups")?,
     };
