@@ -156,6 +156,96 @@ fn doctor_reports_each_state() {
 }
 
 #[test]
+fn sms_without_provider_survives_switching_methods_until_a_provider_is_back() {
+    // The server turns SMS off on a switch to the app method (or off) only while a provider is
+    // configured (`TfaappController.cs:246-249`, `StudioSmsNotificationSettings.cs:70-73`).
+    let p = portal();
+    p.emulator.set_policy(&TfaPolicy::new(TfaType::Sms));
+    p.emulator.set_sms_provider(false);
+    for switch in [TfaType::App, TfaType::None] {
+        p.client.tfa().set_policy(&TfaPolicy::new(switch)).unwrap();
+        let client = p
+            .emulator
+            .client()
+            .unwrap()
+            .with_token(p.emulator.issue_api_key(&p.admin).unwrap());
+        let report = diagnose(&client).unwrap();
+        let found = report
+            .findings
+            .iter()
+            .find(|f| f.code == "sms_without_provider");
+        let found = found.unwrap_or_else(|| panic!("{switch:?}: {report:?}"));
+        assert!(found.advice.contains("only then"), "{}", found.advice);
+    }
+    // Both on: logins take the SMS branch first, and the app's entries are not read (a
+    // malformed one does not answer 500 while SMS applies).
+    p.emulator
+        .set_policy(&TfaPolicy::new(TfaType::App).trusted_ip("not-an-ip"));
+    let login = p
+        .emulator
+        .client()
+        .unwrap()
+        .auth()
+        .login("member@example.com", PASSWORD)
+        .unwrap();
+    assert!(
+        matches!(login, docspace_tfa::LoginOutcome::SmsPhoneRequired { .. }),
+        "{login:?}"
+    );
+    p.emulator.set_sms_provider(true);
+    let client = p
+        .emulator
+        .client()
+        .unwrap()
+        .with_token(p.emulator.issue_api_key(&p.admin).unwrap());
+    client
+        .tfa()
+        .set_policy(&TfaPolicy::new(TfaType::App))
+        .unwrap();
+    let report = diagnose(&client).unwrap();
+    assert!(report.is_healthy(), "{report:?}");
+}
+
+#[test]
+fn a_null_trusted_ip_saved_over_http_breaks_logins_and_is_reported() {
+    // The server saves a JSON null entry (`List<string>`); every login the policy is checked
+    // for then answers 500 NullReferenceException. The library never sends one: a raw PUT.
+    let p = portal();
+    let key = p.emulator.issue_api_key(&p.admin).unwrap();
+    let agent = ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let api = |path: &str| format!("{}/api/2.0/{path}", p.emulator.base_url());
+    let put = agent
+        .put(&api("settings/tfaapp"))
+        .header("Authorization", &format!("Bearer {}", key.expose()))
+        .header("Content-Type", "application/json")
+        .send(r#"{"type": "App", "trustedIps": ["10.9.9.9", null]}"#)
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let report = diagnose(&p.client).unwrap();
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.severity, f.code, f.subject.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [(Severity::Error, "trusted_ip_breaks_logins", Some("null"))]
+    );
+    let mut login = agent
+        .post(&api("authentication"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"userName": "member@example.com", "password": "%P"}"#.replace("%P", PASSWORD))
+        .unwrap();
+    assert_eq!(login.status(), 500);
+    let body = login.body_mut().read_to_string().unwrap();
+    assert!(body.contains("System.NullReferenceException"), "{body}");
+}
+
+#[test]
 fn doctor_warns_an_admin_without_an_app() {
     let p = portal();
     let admin = p

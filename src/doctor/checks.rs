@@ -5,11 +5,14 @@
 use super::reads::Caller;
 use super::{Finding, Severity};
 use crate::models::{TfaMethod, TfaMethodId};
+use crate::text::is_guid;
 use crate::trusted_ip::{check_trusted_ip, TrustedIpVerdict};
 
 /// Everything the checks look at.
 pub(crate) struct Facts<'a> {
     pub(crate) methods: &'a [TfaMethod],
+    /// Per method (`sms`, `app`), how many saved trusted-IP entries are JSON `null`.
+    pub(crate) null_trusted_ips: &'a [(String, usize)],
     pub(crate) version: Option<&'a str>,
     pub(crate) caller: &'a Caller,
     pub(crate) missing_users: &'a [String],
@@ -69,6 +72,19 @@ pub(crate) fn run(facts: &Facts<'_>) -> Vec<Finding> {
             "switch a method on with `docspace-tfa settings set --type app` if the portal needs one",
         ));
     }
+    for (method, count) in facts.null_trusted_ips {
+        out.push(finding(
+            Severity::Error,
+            "trusted_ip_breaks_logins",
+            Some("null".into()),
+            format!(
+                "trusted IP of the {method} method: {count} saved entr{} JSON null: the server \
+                 throws NullReferenceException at every login it checks",
+                if *count == 1 { "y is" } else { "ies are" }
+            ),
+            TRUSTED_IP_BREAKS_ADVICE,
+        ));
+    }
     for method in facts.methods.iter().filter(|m| m.trusted_ips.is_some()) {
         trusted_ips(method, &mut out);
     }
@@ -89,7 +105,11 @@ pub(crate) fn run(facts: &Facts<'_>) -> Vec<Finding> {
             Severity::Warning,
             "mandatory_user_missing",
             Some(id.clone()),
-            "the policy makes TFA mandatory for a member who no longer exists (GET people/{userid} answers 404)".into(),
+            if is_guid(id) {
+                "the policy makes TFA mandatory for a member who no longer exists (GET people/{userid} answers 404)".into()
+            } else {
+                "the policy names a member by an id that is not a GUID, so it names no one (not looked up)".into()
+            },
             "save the policy again without this id (`docspace-tfa settings set`)",
         ));
     }
@@ -98,7 +118,11 @@ pub(crate) fn run(facts: &Facts<'_>) -> Vec<Finding> {
             Severity::Warning,
             "mandatory_group_missing",
             Some(id.clone()),
-            "the policy makes TFA mandatory for a group that no longer exists (GET group/{id} answers 404)".into(),
+            if is_guid(id) {
+                "the policy makes TFA mandatory for a group that no longer exists (GET group/{id} answers 404)".into()
+            } else {
+                "the policy names a group by an id that is not a GUID, so it names no group (not looked up)".into()
+            },
             "save the policy again without this id, or with the group that replaced it",
         ));
     }
@@ -121,6 +145,10 @@ pub(crate) fn run(facts: &Facts<'_>) -> Vec<Finding> {
     out
 }
 
+const TRUSTED_IP_BREAKS_ADVICE: &str = "remove or correct the entry now (`docspace-tfa settings \
+     set`, which refuses such entries); until then every password login this policy is checked \
+     for fails with a 500";
+
 fn trusted_ips(method: &TfaMethod, out: &mut Vec<Finding>) {
     for entry in method.trusted_ips.iter().flatten() {
         let verdict = check_trusted_ip(entry);
@@ -129,9 +157,7 @@ fn trusted_ips(method: &TfaMethod, out: &mut Vec<Finding>) {
             TrustedIpVerdict::BreaksLogins(_) => (
                 Severity::Error,
                 "trusted_ip_breaks_logins",
-                "remove or correct the entry now (`docspace-tfa settings set`, which refuses \
-                 such entries); until then every password login this policy is checked for \
-                 fails with a 500",
+                TRUSTED_IP_BREAKS_ADVICE,
             ),
             TrustedIpVerdict::NeverMatches(_) => (
                 Severity::Warning,
@@ -169,8 +195,9 @@ fn sms_checks(sms: &TfaMethod, version: Option<&str>, out: &mut Vec<Finding>) {
              sent to the SMS step, whose first send fails with a 500"
                 .into(),
             "configure an SMS provider (Twilio, SMSC, Clickatell) in the portal's \
-             integration settings, or switch to the app method (`docspace-tfa settings set \
-             --type app`)",
+             integration settings; only then can the SMS method be switched off (`docspace-tfa \
+             settings set --type app` or `--type none`): without a provider the server leaves \
+             the SMS setting on when another method is chosen",
         ));
     }
     let known = version.and_then(parse_version);
@@ -266,6 +293,7 @@ mod tests {
     fn codes(methods: &[TfaMethod], version: Option<&str>, caller: &Caller) -> Vec<&'static str> {
         let facts = Facts {
             methods,
+            null_trusted_ips: &[],
             version,
             caller,
             missing_users: &[],
@@ -399,6 +427,7 @@ mod tests {
             "trustedIps": [long], "mandatoryUsers": [], "mandatoryGroups": []}))];
         let facts = Facts {
             methods: &methods,
+            null_trusted_ips: &[],
             version: Some("3.7.2"),
             caller: &caller,
             missing_users: &[],
@@ -432,6 +461,7 @@ mod tests {
             "trustedIps": ["10.0.0.0/8"], "mandatoryUsers": [], "mandatoryGroups": []}))];
         let facts = Facts {
             methods: &methods,
+            null_trusted_ips: &[],
             version: Some("3.7.2"),
             caller: &caller,
             missing_users: &[],

@@ -9,7 +9,7 @@
 //!
 //! | code | severity | when |
 //! |---|---|---|
-//! | `trusted_ip_breaks_logins` | error | a saved trusted-IP range or CIDR block the server cannot parse: every password login it is checked for answers `500` |
+//! | `trusted_ip_breaks_logins` | error | a saved trusted-IP range or CIDR block the server cannot parse, or a `null` entry: every password login it is checked for answers `500` |
 //! | `trusted_ip_never_matches` | warning | a saved entry that is compared as text and never matches (`300.1.1.1`) |
 //! | `trusted_ip_misleading` | warning | a CIDR block or range the server reads otherwise than it says (`0.0.0.0/0`, IPv6 blocks longer than `/32`, host bits) |
 //! | `sms_without_provider` | error | the SMS policy is on but the portal has no SMS provider: logins that need TFA are sent to an SMS step that fails |
@@ -192,7 +192,7 @@ impl Report {
 /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) without a valid token, and the
 /// transport and decode errors every call can have.
 pub fn diagnose(client: &Client) -> Result<Report> {
-    let methods = client.tfa().methods()?;
+    let (methods, null_trusted_ips) = reads::methods(client)?;
     let version = reads::version(client);
     let caller = reads::caller(client)?;
     // Each distinct id once (ids are GUIDs: case does not matter), at most `MAX_LOOKUPS` of
@@ -217,6 +217,7 @@ pub fn diagnose(client: &Client) -> Result<Report> {
     let unchecked = lookups.users.skipped + lookups.groups.skipped;
     let facts = checks::Facts {
         methods: &methods,
+        null_trusted_ips: &null_trusted_ips,
         version: version.as_deref(),
         caller: &caller,
         missing_users: &lookups.missing_users,

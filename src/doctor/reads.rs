@@ -8,6 +8,7 @@ use ureq::http::Method;
 use crate::answer::Shape;
 use crate::client::Client;
 use crate::error::{ErrorKind, Result};
+use crate::models::TfaMethod;
 use crate::request::{Credential, Request};
 use crate::text::is_guid;
 
@@ -37,6 +38,47 @@ fn group_ids<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<
         .collect())
 }
 
+/// The longest version text kept: the server writes `3.7.2.1176`; anything much longer is not
+/// a version, and it is repeated in a finding's message.
+const MAX_VERSION: usize = 64;
+
+/// Per method id (`sms`, `app`), how many trusted-IP entries are JSON `null`.
+pub(crate) type NullEntries = Vec<(String, usize)>;
+
+/// The portal's TFA methods (`GET settings/tfaapp`), and per method the number of `null`
+/// trusted-IP entries, which the server saves (`List<string>`) and then throws
+/// `NullReferenceException` on at every login the policy is checked for. They are taken out
+/// before decoding, so that the policy can still be read and checked.
+pub(crate) fn methods(client: &Client) -> Result<(Vec<TfaMethod>, NullEntries)> {
+    let mut reply = client.send(Request::new(
+        Method::GET,
+        "settings/tfaapp",
+        Credential::Bearer,
+    ))?;
+    if reply.value.is_null() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut nulls = Vec::new();
+    if let Value::Array(items) = &mut reply.value {
+        for item in items.iter_mut() {
+            let id = item
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            if let Some(Value::Array(ips)) = item.get_mut("trustedIps") {
+                let before = ips.len();
+                ips.retain(|ip| !ip.is_null());
+                if ips.len() < before {
+                    nulls.push((id, before - ips.len()));
+                }
+            }
+        }
+    }
+    let methods = reply.decode("list of TFA methods", Shape::ListOfObjects)?;
+    Ok((methods, nulls))
+}
+
 /// The server's version (`GET settings/version/build`, anonymous: `{"docSpace": "3.7.2",
 /// "documentServer": …}`, `web/ASC.Web.Api/Api/Settings/VersionController.cs:50-60`), or
 /// `None` when it cannot be read (older servers, a proxy that hides it).
@@ -54,7 +96,15 @@ pub(crate) fn version(client: &Client) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+        .map(|v| {
+            if v.chars().count() > MAX_VERSION {
+                let mut short: String = v.chars().take(MAX_VERSION).collect();
+                short.push('…');
+                short
+            } else {
+                v.to_owned()
+            }
+        })
 }
 
 /// The caller (`GET people/@self`), with the fields the checks need.

@@ -70,14 +70,14 @@ impl Emulator {
     pub fn set_policy(&self, policy: &TfaPolicy) {
         let mut state = lock(&self.shared.state);
         let lists = PolicyLists {
-            trusted_ips: policy.trusted_ips.clone(),
+            trusted_ips: policy.trusted_ips.iter().cloned().map(Some).collect(),
             mandatory_users: policy.mandatory_users.clone(),
             mandatory_groups: policy.mandatory_groups.clone(),
         };
         match policy.tfa_type {
             TfaType::App => {
                 state.app.save(lists);
-                state.sms.switch_off();
+                state.switch_sms_off_if_provided();
             }
             TfaType::Sms => {
                 state.config.sms_available = true;
@@ -87,7 +87,7 @@ impl Emulator {
             }
             _ => {
                 state.app.switch_off();
-                state.sms.switch_off();
+                state.switch_sms_off_if_provided();
             }
         }
     }
@@ -102,7 +102,7 @@ impl Emulator {
         };
         let mut policy = TfaPolicy::new(tfa_type);
         if let Some(lists) = &settings.lists {
-            policy.trusted_ips = lists.trusted_ips.clone();
+            policy.trusted_ips = lists.trusted_ips.iter().flatten().cloned().collect();
             policy.mandatory_users = lists.mandatory_users.clone();
             policy.mandatory_groups = lists.mandatory_groups.clone();
         }

@@ -222,18 +222,22 @@ pub(crate) fn string_field(body: &Value, name: &str) -> std::result::Result<Stri
     }
 }
 
-/// A list-of-strings body field; `null` and absent are empty.
-pub(crate) fn list_field(body: &Value, name: &str) -> std::result::Result<Vec<String>, Outgoing> {
+/// A `List<string>` field whose entries may be JSON `null` (saved as such, as the server's
+/// JSON reader does for a list of a reference type): `trustedIps`.
+pub(crate) fn nullable_list_field(
+    body: &Value,
+    name: &str,
+) -> std::result::Result<Vec<Option<String>>, Outgoing> {
     match field(body, name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    problem(&format!(
-                        "The JSON value could not be converted. Path: $.{name}"
-                    ))
-                })
+            .map(|v| match v {
+                Value::Null => Ok(None),
+                Value::String(s) => Ok(Some(s.clone())),
+                _ => Err(problem(&format!(
+                    "The JSON value could not be converted. Path: $.{name}"
+                ))),
             })
             .collect(),
         Some(_) => Err(problem(&format!(

@@ -19,7 +19,8 @@ pub(crate) struct MethodSettings {
 /// The three lists of a saved policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PolicyLists {
-    pub(crate) trusted_ips: Vec<String>,
+    /// The entries as saved: the server saves a JSON `null` entry too (`List<string>`).
+    pub(crate) trusted_ips: Vec<Option<String>>,
     pub(crate) mandatory_users: Vec<String>,
     pub(crate) mandatory_groups: Vec<String>,
 }
@@ -71,6 +72,7 @@ impl MethodSettings {
         if let Some(ip) = ip {
             let request_ip = ip.to_string();
             for entry in &lists.trusted_ips {
+                let entry = entry.as_deref().ok_or(ServerIpFault::NullEntry)?;
                 if server_matches(&request_ip, entry)? {
                     return Ok(false);
                 }
@@ -87,7 +89,7 @@ mod tests {
     fn on(trusted: &[&str], users: &[&str]) -> MethodSettings {
         let mut s = MethodSettings::default();
         s.save(PolicyLists {
-            trusted_ips: trusted.iter().map(|t| t.to_string()).collect(),
+            trusted_ips: trusted.iter().map(|t| Some(t.to_string())).collect(),
             mandatory_users: users.iter().map(|t| t.to_string()).collect(),
             mandatory_groups: Vec::new(),
         });

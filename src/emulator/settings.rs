@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::creds::{confirm_cookie, signed_in, Creds, CONFIRM_COOKIE_PREFIX};
 use super::http::{
-    field, guid_field, guid_list_field, json_body, list_field, ok, problem, Answer, Context,
-    Incoming, Outgoing,
+    field, guid_field, guid_list_field, json_body, nullable_list_field, ok, problem, Answer,
+    Context, Incoming, Outgoing,
 };
 use super::policy::{MethodSettings, PolicyLists};
 use super::refusals::{
@@ -87,6 +87,19 @@ fn parse_type(body: &Value) -> std::result::Result<TfaType, Outgoing> {
     }
 }
 
+impl State {
+    /// Switching to the app method or off turns SMS off only when
+    /// `IsVisibleAndAvailableSettingsAsync() && GetEnable()` (`TfaappController.cs:246-249,
+    /// 261-264`), and the SMS helper's `GetEnable` is `EnableSetting && smsProviderManager.Enabled()`
+    /// (`StudioSmsNotificationSettings.cs:70-73`): without a provider the SMS setting stays on,
+    /// and logins keep taking the SMS branch.
+    pub(crate) fn switch_sms_off_if_provided(&mut self) {
+        if self.config.sms_available && self.config.sms_provider {
+            self.sms.switch_off();
+        }
+    }
+}
+
 /// `PUT settings/tfaapp` and `PUT settings/tfaappwithlink`.
 pub(crate) fn set_policy(
     state: &mut State,
@@ -106,7 +119,7 @@ pub(crate) fn set_policy(
     // saved (`TfaappController.cs:280-286`).
     let id = guid_field(&body, "id")?;
     let lists = PolicyLists {
-        trusted_ips: list_field(&body, "trustedIps")?,
+        trusted_ips: nullable_list_field(&body, "trustedIps")?,
         mandatory_users: guid_list_field(&body, "mandatoryUsers")?,
         mandatory_groups: guid_list_field(&body, "mandatoryGroups")?,
     };
@@ -145,12 +158,12 @@ pub(crate) fn set_policy(
                 return Err(not_available(state));
             }
             state.app.save(lists);
-            state.sms.switch_off();
+            state.switch_sms_off_if_provided();
             true
         }
         _ => {
             state.app.switch_off();
-            state.sms.switch_off();
+            state.switch_sms_off_if_provided();
             false
         }
     };

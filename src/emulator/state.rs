@@ -292,7 +292,16 @@ impl State {
         ]
         .into_iter()
         .filter(|(available, _)| *available)
-        .find_map(|(_, settings)| settings.applies(&u.id, &u.groups, ip).err())
+        // The first method that applies ends the check: the app's entries are not read when
+        // SMS applies (both can be on: SMS stays on when its provider is gone).
+        .find_map(
+            |(_, settings)| match settings.applies(&u.id, &u.groups, ip) {
+                Ok(true) => Some(None),
+                Ok(false) => None,
+                Err(fault) => Some(Some(fault)),
+            },
+        )
+        .flatten()
     }
 
     /// Issues a confirm key for `(confirm_type, uid)`, valid for the key interval.

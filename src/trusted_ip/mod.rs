@@ -87,6 +87,8 @@ pub(crate) enum ServerIpFault {
     /// A range whose lower end is IPv6 and upper end IPv4, read past its end for an IPv6
     /// client.
     IndexOutOfRange,
+    /// A JSON `null` entry (saved as such): `restrictionIp.IndexOf` on `null`.
+    NullEntry,
 }
 
 #[cfg_attr(not(feature = "emulator"), allow(dead_code))] // the emulator's matching
@@ -95,6 +97,7 @@ impl ServerIpFault {
     pub(crate) fn exception_type(self) -> &'static str {
         match self {
             ServerIpFault::IndexOutOfRange => "System.IndexOutOfRangeException",
+            ServerIpFault::NullEntry => "System.NullReferenceException",
             _ => "System.FormatException",
         }
     }
@@ -105,6 +108,7 @@ impl ServerIpFault {
             ServerIpFault::InvalidAddress => "An invalid IP address was specified.",
             ServerIpFault::InvalidNetwork => "An invalid IP network was specified.",
             ServerIpFault::IndexOutOfRange => "Index was outside the bounds of the array.",
+            ServerIpFault::NullEntry => "Object reference not set to an instance of an object.",
         }
     }
 
@@ -112,6 +116,7 @@ impl ServerIpFault {
     pub(crate) fn hresult(self) -> i64 {
         match self {
             ServerIpFault::IndexOutOfRange => -2_146_233_080,
+            ServerIpFault::NullEntry => -2_147_467_261,
             _ => -2_146_233_033,
         }
     }
