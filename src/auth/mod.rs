@@ -130,6 +130,26 @@ struct LoginBody<'a> {
     session: bool,
 }
 
+/// A request of the login family (`authentication`, `authentication/{code}`,
+/// `authentication/sendsms`): anonymous, the credentials (and the code) in the body, the
+/// login's error rules. The credentials are checked first: nothing is sent without them.
+fn credentials_request(
+    path: &'static str,
+    user_name: &str,
+    password: &Secret,
+    code: Option<&str>,
+) -> Result<Request<'static>> {
+    check_credentials(user_name, password)?;
+    Ok(Request::new(Method::POST, path, Credential::Anonymous)
+        .json(&LoginBody {
+            user_name: user_name.trim(),
+            password: password.expose(),
+            code,
+            session: false,
+        })?
+        .errors(ErrorClass::Login))
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AuthAnswer {
@@ -175,17 +195,12 @@ impl<'c> Authentication<'c> {
     /// [`LoginOutcome::SmsCodeSent`] with [`SmsSent::server_mask_failed`], not an error.
     pub fn login(&self, user_name: &str, password: impl Into<Secret>) -> Result<LoginOutcome> {
         let password = password.into();
-        check_credentials(user_name, &password)?;
-        let sent = self.client.send(
-            Request::new(Method::POST, "authentication", Credential::Anonymous)
-                .json(&LoginBody {
-                    user_name: user_name.trim(),
-                    password: password.expose(),
-                    code: None,
-                    session: false,
-                })?
-                .errors(ErrorClass::Login),
-        );
+        let sent = self.client.send(credentials_request(
+            "authentication",
+            user_name,
+            &password,
+            None,
+        )?);
         match sent {
             Ok(reply) => outcome(&reply),
             Err(e) if sms::is_phone_noise_defect(&e) => {
@@ -231,22 +246,14 @@ impl<'c> Authentication<'c> {
 
     /// `POST authentication/{code}` with the credentials and the code in the body.
     fn send_code(&self, user_name: &str, password: Secret, code: &str) -> Result<Session> {
-        check_credentials(user_name, &password)?;
         let code = normalize_code(code)?;
         let path = format!(
             "authentication/{}",
             utf8_percent_encode(path_segment(&code), QUERY_VALUE)
         );
         let reply = self.client.send(
-            Request::new(Method::POST, "authentication/{code}", Credential::Anonymous)
-                .real_path(path)
-                .json(&LoginBody {
-                    user_name: user_name.trim(),
-                    password: password.expose(),
-                    code: Some(&code),
-                    session: false,
-                })?
-                .errors(ErrorClass::Login),
+            credentials_request("authentication/{code}", user_name, &password, Some(&code))?
+                .real_path(path),
         )?;
         match outcome(&reply)? {
             LoginOutcome::Authenticated(session) => Ok(session),

@@ -11,14 +11,14 @@
 use serde::Serialize;
 use ureq::http::Method;
 
-use super::{check_credentials, Authentication, LoginBody, LoginOutcome};
+use super::{credentials_request, Authentication, LoginOutcome};
 use crate::answer::{Reply, Shape};
 use crate::confirm::ConfirmTicket;
 use crate::error::{Advice, Error, Result};
 use crate::input::normalize_phone;
 use crate::models::{Session, SmsSent};
 use crate::phone::{mask_phone, shown_noise};
-use crate::request::{Credential, ErrorClass, Request};
+use crate::request::{Credential, Request};
 use crate::secret::Secret;
 
 /// The exception type of the `phoneNoise` defect's answer.
@@ -119,21 +119,12 @@ impl Authentication<'_> {
     /// [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) when the user has no phone.
     pub fn send_sms(&self, user_name: &str, password: impl Into<Secret>) -> Result<SmsSent> {
         let password = password.into();
-        check_credentials(user_name, &password)?;
-        let sent = self.client.send(
-            Request::new(
-                Method::POST,
-                "authentication/sendsms",
-                Credential::Anonymous,
-            )
-            .json(&LoginBody {
-                user_name: user_name.trim(),
-                password: password.expose(),
-                code: None,
-                session: false,
-            })?
-            .errors(ErrorClass::Login),
-        );
+        let sent = self.client.send(credentials_request(
+            "authentication/sendsms",
+            user_name,
+            &password,
+            None,
+        )?);
         sent_outcome(sent)
     }
 
