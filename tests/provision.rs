@@ -169,28 +169,31 @@ fn not_applicable_without_a_second_factor_or_with_sms() {
 }
 
 #[test]
-fn a_validate_whose_answer_is_lost_or_refused_ends_linked_with_the_saved_key() {
-    // (fault on validate, what happens to the portal, the requests that finish it)
-    let cases: &[(&str, Fault, &str)] = &[
-        // The portal linked the app but the answer was lost: the next pass logs in with the
-        // saved key (`authentication/{code}`).
+fn a_code_login_whose_answer_is_lost_or_refused_ends_linked_with_the_saved_key() {
+    // (fault on the login with the first code, which activates the app; what happens to the
+    // portal, the requests that finish it)
+    let cases: &[(&str, Fault, &str, &str)] = &[
+        // The portal linked the app but the answer was lost: the next pass is asked for a
+        // code and logs in with the saved key.
         (
             "dropped",
             Fault::dropped()
-                .on("POST", "settings/tfaapp/validate")
+                .on("POST", "authentication/{code}")
                 .times(1),
+            "POST",
             "authentication/{code}",
         ),
-        // The portal did not link it: setup hands out the same key, validate again.
+        // The portal did not link it: the login hands out the same key, the code again.
         (
             "503",
             Fault::status(503)
-                .on("POST", "settings/tfaapp/validate")
+                .on("POST", "authentication/{code}")
                 .times(1),
-            "settings/tfaapp/validate",
+            "POST",
+            "authentication/{code}",
         ),
     ];
-    for (name, fault, finisher) in cases {
+    for (name, fault, method, finisher) in cases {
         let portal = Emulator::start().unwrap();
         portal
             .add_user(NewUser::new("bot@example.com", "pw"))
@@ -202,10 +205,12 @@ fn a_validate_whose_answer_is_lost_or_refused_ends_linked_with_the_saved_key() {
         assert_eq!(summary.linked, 1, "{name}");
         let h = history(&path, "bot@example.com");
         let statuses: Vec<_> = h.iter().map(|r| r.status).collect();
-        // One key_saved line: a repeated setup returned the same key, not written twice.
+        // One key_saved line: a repeated login handed out the same key, not written twice.
         assert_eq!(statuses, [Status::KeySaved, Status::Linked], "{name}");
         assert_eq!(h[0].totp_key, h[1].totp_key);
-        assert!(portal.request_count("POST", finisher) >= 1, "{name}");
+        assert_eq!(portal.request_count(method, finisher), 2, "{name}");
+        assert_eq!(portal.request_count("GET", "settings/tfaapp/setup"), 0);
+        assert_eq!(portal.request_count("POST", "settings/tfaapp/validate"), 0);
         assert_key_logs_in(
             &portal,
             "bot@example.com",
