@@ -21,6 +21,6 @@ mod input;
 mod run;
 mod vault;
 
-pub use input::{parse_accounts, Account, Accounts, BadRow};
+pub use input::{parse_accounts, Account, Accounts, AccountsFile, AccountsIter, BadRow};
 pub use run::{Event, Outcome, Provisioner, Summary};
 pub use vault::{Record, Status, Vault};
