@@ -1,12 +1,12 @@
-//! `docspace-tfa provision` killed with SIGKILL at random points of a 200-account run against
+//! `docspace-tfa provision` killed with SIGKILL at random points of a 300-account run against
 //! the emulator, many times, then run to the end: every account ends linked with the vault's
 //! key, and no key the portal holds is missing from the vault. And a run through 503s and
 //! dropped connections ends with every account linked after at most one rerun.
 //!
 //! After each kill, every account the portal holds as linked must already have that key as
 //! its latest key in the vault. The kill points are counted, not timed: every other kill comes
-//! after a random number (1 to 25) of new vault lines, the others after a random number (1 to
-//! 25) of new code logins the portal received (`POST authentication/{code}`, which links the
+//! after a random number (1 to 12) of new vault lines, the others after a random number (1 to
+//! 12) of new code logins the portal received (`POST authentication/{code}`, which links the
 //! app) — so a run that sent a code before its key was written is caught even though it
 //! writes vault lines in groups. The seed is printed; `PROVISION_CRASH_SEED=N` replays one.
 #![cfg(unix)]
@@ -160,7 +160,7 @@ fn assert_no_key_missing(portal: &Emulator, vault: &Path, n: usize) {
 
 #[test]
 fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key() {
-    const ACCOUNTS: usize = 200;
+    const ACCOUNTS: usize = 300;
     const KILLS: usize = 20;
     let seed = std::env::var("PROVISION_CRASH_SEED")
         .ok()
@@ -190,7 +190,7 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
         } else {
             code_logins()
         } + 1
-            + rng.below(25) as usize;
+            + rng.below(12) as usize;
         let mut child = provision(&portal, &accounts, &vault, ACCOUNTS)
             .stdout(Stdio::null())
             .spawn()

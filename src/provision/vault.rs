@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::hash::{DefaultHasher, Hasher};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -107,8 +107,8 @@ impl Record {
 
 /// An open vault: the file (appended to) and where the latest line of each account starts.
 ///
-/// The index maps a 64-bit hash of each lower-cased e-mail to its latest line's place in the
-/// file (24 bytes an account), not the record: [`latest`](Self::latest) reads the line back
+/// The index maps a 64-bit hash of each lower-cased e-mail to where its latest line starts in
+/// the file (16 bytes an account), not the record: [`latest`](Self::latest) reads the line back
 /// and checks its e-mail, and looks through the whole file in the (unlikely) case of two
 /// e-mails with the same hash. One process writes a vault at a time (run one `provision` per
 /// vault).
@@ -125,15 +125,27 @@ pub struct Vault {
     writer: Mutex<Writer>,
     /// A second handle for reading lines back, with its own position.
     reader: Mutex<File>,
-    latest: Mutex<HashMap<u64, Place>>,
+    /// Hash of the lower-cased e-mail → where its latest line starts (16 bytes an account).
+    latest: Mutex<HashMap<u64, u64, BuildHasherDefault<Prehashed>>>,
     skipped: usize,
 }
 
-/// Where a line is in the file.
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    offset: u64,
-    len: u32,
+/// The index's hasher: its keys are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl fmt::Debug for Vault {
@@ -214,13 +226,12 @@ impl Vault {
                 (file, bytes)
             }
         };
-        let mut latest = HashMap::new();
+        let mut latest = HashMap::default();
         let mut skipped = 0;
         for (offset, line) in lines_with_offsets(&bytes) {
             match serde_json::from_slice::<Record>(line) {
                 Ok(r) => {
-                    let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
-                    latest.insert(email_hash(&r.email), Place { offset, len });
+                    latest.insert(email_hash(&r.email), offset);
                 }
                 Err(_) => skipped += 1,
             }
@@ -261,6 +272,14 @@ impl Vault {
             }
         }
         Ok((records, skipped))
+    }
+
+    /// Makes room in the index for `accounts` accounts in all, at once (instead of growing it
+    /// as lines are added): for a run over a known number of accounts.
+    pub fn reserve(&self, accounts: usize) {
+        let mut index = lock(&self.latest);
+        let more = accounts.saturating_sub(index.len());
+        index.reserve(more);
     }
 
     /// The path of the vault file.
@@ -314,24 +333,39 @@ impl Vault {
         all
     }
 
-    fn read_line(&self, place: Place) -> Option<Record> {
-        {
+    /// The record of the line at `offset` (up to its line break), in the file or staged.
+    fn read_line(&self, offset: u64) -> Option<Record> {
+        let end = {
             let writer = lock(&self.writer);
-            if place.offset >= writer.end {
+            if offset >= writer.end {
                 // A staged line.
-                let at = usize::try_from(place.offset - writer.end).ok()?;
-                let line = writer
-                    .pending
-                    .get(at..at.checked_add(place.len as usize)?)?;
+                let at = usize::try_from(offset - writer.end).ok()?;
+                let rest = writer.pending.get(at..)?;
+                let line = rest.split(|&b| b == b'\n').next()?;
                 return serde_json::from_slice(line).ok();
             }
-        }
-        let mut buf = vec![0; place.len as usize];
+            writer.end
+        };
+        let mut line = Vec::new();
         let mut reader = lock(&self.reader);
-        reader.seek(SeekFrom::Start(place.offset)).ok()?;
-        reader.read_exact(&mut buf).ok()?;
+        reader.seek(SeekFrom::Start(offset)).ok()?;
+        let mut chunk = [0u8; 1024];
+        let mut at = offset;
+        while at < end {
+            let want = usize::try_from(end - at).map_or(chunk.len(), |n| n.min(chunk.len()));
+            let n = reader.read(&mut chunk[..want]).ok()?;
+            if n == 0 {
+                break;
+            }
+            at += n as u64;
+            if let Some(i) = chunk[..n].iter().position(|&b| b == b'\n') {
+                line.extend_from_slice(&chunk[..i]);
+                break;
+            }
+            line.extend_from_slice(&chunk[..n]);
+        }
         drop(reader);
-        serde_json::from_slice(&buf).ok()
+        serde_json::from_slice(&line).ok()
     }
 
     /// Appends `record` as one line and flushes it to disk (`fdatasync`) before returning,
@@ -362,10 +396,7 @@ impl Vault {
             // The file ends in a torn line: the next record starts on a new line.
             writer.pending.push(b'\n');
         }
-        let place = Place {
-            offset: writer.end + writer.pending.len() as u64,
-            len: u32::try_from(line.len()).unwrap_or(u32::MAX),
-        };
+        let place = writer.end + writer.pending.len() as u64;
         writer.pending.extend_from_slice(&line);
         writer.pending.push(b'\n');
         // Under the writer's lock: the index follows the order of the lines.
