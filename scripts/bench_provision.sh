@@ -5,7 +5,7 @@
 #
 #   scripts/bench_provision.sh            1,000 and 10,000 accounts, --jobs 1, 4, 16 (release build)
 #   scripts/bench_provision.sh --smoke    30 accounts, --jobs 1 and 4 (debug build, for CI)
-#   PY_SIZES="1000" (default) the sizes the Python loop runs (it is slow: ~50 ms per account)
+#   PY_SIZES="1000" (default) the sizes the Python loop runs (its imports alone take ~5 s)
 #
 # Each row gets a fresh emulator (every account starts unlinked) and a fresh vault. Measured
 # with /usr/bin/time -v on the client process only: wall time, user+system CPU, peak RSS. The

@@ -5,11 +5,13 @@ Python SDK (`docspace-api-sdk`, pinned by the script), as a user would write it 
 
   bench_provision_python.py BASE_URL ACCOUNTS_CSV VAULT
 
-For each account (CSV with header `email,password`): log in (`authenticate_me`, the confirm key
-from its Set-Cookie), get the setup code with the `Confirm` header (the SDK has no confirm
-scheme: `_headers`), write the key to the vault and flush it, log in with the code
-(`authenticate_me_from_body_with_code`, which links the app), list the backup codes with the new
-token, write the outcome. Prints one JSON line: accounts, linked, wall_s, cpu_s.
+The same requests and the same durability as `docspace-tfa provision --jobs 1` (its batches of
+16 accounts): for each account of a batch, log in (`authenticate_me`: the first login of an
+account whose app is not linked answers with the key, `tfaKey`) and write the key to the vault;
+flush the vault once (`fsync`); then for each account, log in with a code from the key
+(`authenticate_me_from_body_with_code`, which links the app), list the backup codes with the
+new token (`get_tfa_app_codes`) and write the outcome (flushed with the next batch's keys, or at
+the end). Prints one JSON line: accounts, linked, wall_s, cpu_s.
 """
 
 import base64
@@ -21,13 +23,14 @@ import os
 import struct
 import sys
 import time
-import urllib.parse
 
 from docspace_api_sdk import ApiClient, Configuration
 from docspace_api_sdk.api.authentication.authentication_api import AuthenticationApi
 from docspace_api_sdk.api.settings.tfa_settings_api import TFASettingsApi
 from docspace_api_sdk.models.auth_requests_dto import AuthRequestsDto
 from docspace_api_sdk.models.auth_with_code_requests_dto import AuthWithCodeRequestsDto
+
+BATCH = 16
 
 
 def totp(key, now=None):
@@ -37,18 +40,6 @@ def totp(key, now=None):
     offset = mac[-1] & 0x0F
     value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
     return f"{value % 1_000_000:06d}"
-
-
-def confirm_key(headers, kind):
-    for name, value in headers.items():
-        if name.lower() != "set-cookie":
-            continue
-        for part in value.split(","):
-            part = part.strip()
-            prefix = f"asc_confirm_key_{kind}="
-            if part.startswith(prefix):
-                return part[len(prefix):].split(";")[0]
-    return None
 
 
 def main():
@@ -63,26 +54,29 @@ def main():
 
     def record(**fields):
         vault.write(json.dumps(fields) + "\n")
+
+    def flush():
         vault.flush()
         os.fsync(vault.fileno())
 
     linked = 0
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    for email, password in accounts:
-        login = auth.authenticate_me_with_http_info(
-            AuthRequestsDto(user_name=email, password=password))
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(login.data.response.confirm_url).query)
-        key = confirm_key(login.headers, "TfaActivation")
-        confirm = {"Confirm": f"type=TfaActivation&uid={query['uid'][0]}&key={key}"}
-        setup = tfa.tfa_app_generate_setup_code(_headers=confirm).response
-        record(email=email, status="key_saved", totpKey=setup.manual_entry_key)
-        code = totp(setup.manual_entry_key)
-        session = auth.authenticate_me_from_body_with_code(
-            code, AuthWithCodeRequestsDto(user_name=email, password=password, code=code)).response
-        codes = tfa.get_tfa_app_codes(_headers={"Authorization": f"Bearer {session.token}"}).response
-        record(email=email, status="linked", totpKey=setup.manual_entry_key,
-               backupCodes=[c.code for c in codes])
-        linked += 1
+    for start in range(0, len(accounts), BATCH):
+        keyed = []
+        for email, password in accounts[start:start + BATCH]:
+            login = auth.authenticate_me(AuthRequestsDto(user_name=email, password=password))
+            key = login.response.tfa_key
+            record(email=email, status="key_saved", totpKey=key)
+            keyed.append((email, password, key))
+        flush()  # the keys on disk before any code is sent
+        for email, password, key in keyed:
+            code = totp(key)
+            session = auth.authenticate_me_from_body_with_code(
+                code, AuthWithCodeRequestsDto(user_name=email, password=password, code=code)).response
+            codes = tfa.get_tfa_app_codes(_headers={"Authorization": f"Bearer {session.token}"}).response
+            record(email=email, status="linked", totpKey=key, backupCodes=[c.code for c in codes])
+            linked += 1
+    flush()
     wall1, cpu1 = time.perf_counter(), time.process_time()
     print(json.dumps({"accounts": len(accounts), "linked": linked,
                       "wall_s": wall1 - wall0, "cpu_s": cpu1 - cpu0}))

@@ -1,11 +1,14 @@
-//! `docspace-tfa provision` killed with SIGKILL at random points of a 200-account run against
+//! `docspace-tfa provision` killed with SIGKILL at random points of a 300-account run against
 //! the emulator, many times, then run to the end: every account ends linked with the vault's
 //! key, and no key the portal holds is missing from the vault. And a run through 503s and
 //! dropped connections ends with every account linked after at most one rerun.
 //!
 //! After each kill, every account the portal holds as linked must already have that key as
-//! its latest key in the vault. The kill points are counted in vault lines, not time: each kill comes after a random
-//! number (1 to 25) of new lines. The seed is printed; `PROVISION_CRASH_SEED=N` replays one.
+//! its latest key in the vault. The kill points are counted, not timed: every other kill comes
+//! after a random number (1 to 12) of new vault lines, the others after a random number (1 to
+//! 12) of new code logins the portal received (`POST authentication/{code}`, which links the
+//! app) — so a run that sent a code before its key was written is caught even though it
+//! writes vault lines in groups. The seed is printed; `PROVISION_CRASH_SEED=N` replays one.
 #![cfg(unix)]
 
 use std::collections::HashMap;
@@ -157,7 +160,7 @@ fn assert_no_key_missing(portal: &Emulator, vault: &Path, n: usize) {
 
 #[test]
 fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key() {
-    const ACCOUNTS: usize = 200;
+    const ACCOUNTS: usize = 300;
     const KILLS: usize = 20;
     let seed = std::env::var("PROVISION_CRASH_SEED")
         .ok()
@@ -179,8 +182,15 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
     let vault = dir.join("vault.jsonl");
 
     let mut kills = 0;
-    for _ in 0..KILLS {
-        let target = vault_lines(&vault) + 1 + rng.below(25) as usize;
+    let code_logins = || portal.request_count("POST", "authentication/{code}");
+    for round in 0..KILLS {
+        let by_lines = round % 2 == 1;
+        let target = if by_lines {
+            vault_lines(&vault)
+        } else {
+            code_logins()
+        } + 1
+            + rng.below(12) as usize;
         let mut child = provision(&portal, &accounts, &vault, ACCOUNTS)
             .stdout(Stdio::null())
             .spawn()
@@ -190,7 +200,12 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
             if child.try_wait().unwrap().is_some() {
                 break;
             }
-            if vault_lines(&vault) >= target {
+            let reached = if by_lines {
+                vault_lines(&vault)
+            } else {
+                code_logins()
+            };
+            if reached >= target {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();
                 kills += 1;
@@ -201,7 +216,7 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
         }
     }
     assert!(kills >= KILLS / 2, "only {kills} runs were killed");
-    let before_last = portal.request_count("POST", "settings/tfaapp/validate");
+    let before_last = code_logins();
     let out = provision(&portal, &accounts, &vault, ACCOUNTS)
         .output()
         .unwrap();
@@ -210,7 +225,7 @@ fn sigkill_at_random_points_then_a_rerun_links_every_account_with_the_vaults_key
     assert_eq!(summary["complete"], true, "{summary}");
     assert_eq!(summary["failed"], 0);
     assert_fleet_linked(&portal, &vault, ACCOUNTS);
-    eprintln!("{kills} kills; validate requests before the last run: {before_last}");
+    eprintln!("{kills} kills; code logins before the last run: {before_last}");
     // A third run has nothing to do and sends nothing.
     portal.clear_requests();
     let out = provision(&portal, &accounts, &vault, ACCOUNTS)

@@ -35,9 +35,12 @@ pub(crate) struct Shared {
 /// connections accepted at once can both be handed to the same idle thread, so the second
 /// waits until some connection closes — with clients that keep their connections
 /// (`provision --jobs 16`), until the client's timeout (measured: one request of a 300-account
-/// run stalled 30 s). Closing each connection after ten requests frees a thread for it within
-/// a few requests; a new connection on loopback costs well under a millisecond.
-const KEEPALIVE_REQUESTS: u32 = 10;
+/// run stalled 30 s). Closing each connection after a hundred requests frees a thread for it
+/// while the other clients are busy (at `--jobs 16`, within a few milliseconds). It was ten:
+/// a new connection costs the client far more than a request on a kept one (ureq sets up and
+/// zeroes 2 × 128 KiB of buffers), and with a reconnect every tenth request that was most of
+/// the CPU `provision` spent per account beyond its requests.
+const KEEPALIVE_REQUESTS: u32 = 100;
 /// Connections counted at most; past that the counts start over (a long-running emulator).
 const MAX_COUNTED_CONNECTIONS: usize = 4096;
 

@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Read;
+use std::hash::{DefaultHasher, Hasher};
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use crate::secret::Secret;
@@ -75,7 +76,11 @@ struct Row {
 /// `passwordEnv`, `passwordFile`, in any order and case; other columns are ignored). Blank
 /// lines and lines starting with `#` are skipped. Passwords named by `passwordEnv` and
 /// `passwordFile` are read now, so a missing one is a bad row before anything is sent. An
-/// e-mail listed twice is a bad row the second time.
+/// e-mail listed twice (compared ignoring ASCII case, by a 64-bit hash) is a bad row the second
+/// time.
+///
+/// Every account is kept in memory; [`AccountsFile`] reads a file twice instead (checked
+/// first, then read as the accounts are provisioned), so memory does not grow with it.
 ///
 /// ```
 /// use docspace_tfa::provision::parse_accounts;
@@ -87,85 +92,334 @@ struct Row {
 /// assert_eq!(parsed.bad_rows[0].line, 3);
 /// ```
 pub fn parse_accounts(text: &str) -> Accounts {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let mut out = Accounts::default();
-    let Some((first_no, first)) = lines.next() else {
-        return out;
-    };
+    let mut parser = RowParser::default();
     let mut seen = HashSet::new();
-    let mut push = |line: usize, row: Result<Row, String>, out: &mut Accounts| match row
-        .and_then(|r| resolve(r, line))
-    {
-        Ok(account) => {
-            if seen.insert(account.email.to_ascii_lowercase()) {
-                out.accounts.push(account);
-            } else {
-                out.bad_rows.push(BadRow {
-                    line,
-                    reason: format!("{} is listed a second time", account.email),
-                });
-            }
+    for (i, line) in text.lines().enumerate() {
+        match parser.line(i + 1, line) {
+            Some(Ok(account)) => match duplicate(&mut seen, account) {
+                Ok(account) => out.accounts.push(account),
+                Err(bad) => out.bad_rows.push(bad),
+            },
+            Some(Err(bad)) => out.bad_rows.push(bad),
+            None => {}
         }
-        Err(reason) => out.bad_rows.push(BadRow { line, reason }),
-    };
-    if first.trim_start().starts_with('{') {
-        for (line, text) in std::iter::once((first_no, first)).chain(lines) {
-            push(line, json_row(text), &mut out);
-        }
-        return out;
-    }
-    let header = match split_csv(first) {
-        Ok(h) => h,
-        Err(reason) => {
-            out.bad_rows.push(BadRow {
-                line: first_no,
-                reason: format!("the header row: {reason}"),
-            });
-            return out;
-        }
-    };
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    let (email, password, env, file) = (
-        column("email"),
-        column("password"),
-        column("passwordEnv"),
-        column("passwordFile"),
-    );
-    if email.is_none() {
-        out.bad_rows.push(BadRow {
-            line: first_no,
-            reason: "the header row has no `email` column (a CSV file starts with a header \
-                     such as `email,passwordEnv`)"
-                .to_owned(),
-        });
-        return out;
-    }
-    for (line, text) in lines {
-        let row = split_csv(text).map(|fields| {
-            let get = |i: Option<usize>| {
-                i.and_then(|i| fields.get(i))
-                    .map(|s| s.to_owned())
-                    .filter(|s| !s.is_empty())
-            };
-            Row {
-                email: get(email),
-                password: get(password),
-                password_env: get(env),
-                password_file: get(file),
-            }
-        });
-        push(line, row, &mut out);
     }
     out
+}
+
+/// The account, or a bad row when its e-mail was seen before.
+fn duplicate(seen: &mut HashSet<u64>, account: Account) -> Result<Account, BadRow> {
+    if seen.insert(email_key(&account.email)) {
+        Ok(account)
+    } else {
+        Err(BadRow {
+            line: account.line,
+            reason: format!("{} is listed a second time", account.email),
+        })
+    }
+}
+
+/// A 64-bit hash of the lower-cased e-mail (`DefaultHasher::new()`: the same in every run).
+fn email_key(email: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    for b in email.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish()
+}
+
+/// The rows of an input, one line at a time: the format is set by the first non-blank line.
+#[derive(Default)]
+struct RowParser {
+    format: Format,
+}
+
+#[derive(Default)]
+enum Format {
+    /// Before the first non-blank line.
+    #[default]
+    Start,
+    /// JSON lines.
+    Json,
+    /// CSV: the columns of `email`, `password`, `passwordEnv`, `passwordFile`.
+    Csv([Option<usize>; 4]),
+    /// A header that cannot be used: no row is read.
+    Dead,
+}
+
+impl RowParser {
+    /// The account or bad row of line `no` (1-based); `None` for a line that is not a row
+    /// (blank, a comment, the header, or after an unusable header).
+    fn line(&mut self, no: usize, text: &str) -> Option<Result<Account, BadRow>> {
+        let text = if no == 1 {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() || text.trim_start().starts_with('#') {
+            return None;
+        }
+        let bad = |reason: String| BadRow { line: no, reason };
+        let row = match &self.format {
+            Format::Dead => return None,
+            Format::Start if text.trim_start().starts_with('{') => {
+                self.format = Format::Json;
+                json_row(text)
+            }
+            Format::Start => {
+                let header = match split_csv(text) {
+                    Ok(h) => h,
+                    Err(reason) => {
+                        self.format = Format::Dead;
+                        return Some(Err(bad(format!("the header row: {reason}"))));
+                    }
+                };
+                let column = |name: &str| {
+                    header
+                        .iter()
+                        .position(|h| h.trim().eq_ignore_ascii_case(name))
+                };
+                if column("email").is_none() {
+                    self.format = Format::Dead;
+                    return Some(Err(bad(
+                        "the header row has no `email` column (a CSV file \
+                                         starts with a header such as `email,passwordEnv`)"
+                            .to_owned(),
+                    )));
+                }
+                self.format = Format::Csv([
+                    column("email"),
+                    column("password"),
+                    column("passwordEnv"),
+                    column("passwordFile"),
+                ]);
+                return None;
+            }
+            Format::Json => json_row(text),
+            Format::Csv([email, password, env, file]) => split_csv(text).map(|fields| {
+                let get = |i: &Option<usize>| {
+                    i.and_then(|i| fields.get(i))
+                        .map(|s| s.to_owned())
+                        .filter(|s| !s.is_empty())
+                };
+                Row {
+                    email: get(email),
+                    password: get(password),
+                    password_env: get(env),
+                    password_file: get(file),
+                }
+            }),
+        };
+        Some(row.and_then(|r| resolve(r, no)).map_err(bad))
+    }
+}
+
+/// An accounts file read twice, so that memory does not grow with the number of accounts:
+/// [`open`](Self::open) checks every row (bad rows, duplicates, passwords that cannot be
+/// read) and keeps only the bad rows and the count; [`accounts`](Self::accounts) reads the
+/// file again and yields the good rows' accounts one at a time, for
+/// [`Provisioner::run_iter`](super::Provisioner::run_iter). The format and the rules are those
+/// of [`parse_accounts`].
+///
+/// ```
+/// use docspace_tfa::provision::AccountsFile;
+///
+/// let path = std::env::temp_dir().join(format!("accounts-doc-{}.csv", std::process::id()));
+/// std::fs::write(&path, "email,password\nbot1@example.com,pw1\nbot1@EXAMPLE.com,pw\n").unwrap();
+/// let file = AccountsFile::open(&path)?;
+/// assert_eq!((file.len(), file.bad_rows()[0].line), (1, 3));
+/// let emails: Vec<String> = file.accounts()?.filter_map(Result::ok).map(|a| a.email).collect();
+/// assert_eq!(emails, ["bot1@example.com"]);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), docspace_tfa::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AccountsFile {
+    path: std::path::PathBuf,
+    len: usize,
+    bad_rows: Vec<BadRow>,
+}
+
+impl AccountsFile {
+    /// Reads and checks the file at `path` (its passwords are read and dropped).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when it cannot be read;
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when a line is not UTF-8.
+    pub fn open(path: impl AsRef<Path>) -> crate::Result<AccountsFile> {
+        let path = path.as_ref();
+        // The hashes of the good rows' e-mails (8 bytes each, dropped before the run); a
+        // second pass, only when two are equal, finds which rows repeat an e-mail.
+        let mut hashes = Vec::new();
+        let mut bad_rows = Vec::new();
+        let mut lines = Lines::open(path)?;
+        let mut parser = RowParser::default();
+        while let Some((no, text)) = lines.next_line()? {
+            match parser.line(no, text) {
+                Some(Ok(account)) => hashes.push(email_key(&account.email)),
+                Some(Err(bad)) => bad_rows.push(bad),
+                None => {}
+            }
+        }
+        let mut len = hashes.len();
+        hashes.sort_unstable();
+        let repeated: HashSet<u64> = hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        drop(hashes);
+        if !repeated.is_empty() {
+            let mut lines = Lines::open(path)?;
+            let mut parser = RowParser::default();
+            let mut seen = HashSet::new();
+            while let Some((no, text)) = lines.next_line()? {
+                if let Some(Ok(account)) = parser.line(no, text) {
+                    let key = email_key(&account.email);
+                    if repeated.contains(&key) {
+                        if let Err(bad) = duplicate(&mut seen, account) {
+                            bad_rows.push(bad);
+                            len -= 1;
+                        }
+                    }
+                }
+            }
+            bad_rows.sort_by_key(|b| b.line);
+        }
+        Ok(AccountsFile {
+            path: path.to_owned(),
+            len,
+            bad_rows,
+        })
+    }
+
+    /// The number of accounts (good rows).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no good row.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The rows left out, with their line numbers.
+    pub fn bad_rows(&self) -> &[BadRow] {
+        &self.bad_rows
+    }
+
+    /// The accounts, read from the file again as the iterator is advanced. A row that has
+    /// become unusable since [`open`](Self::open) (a password file removed meanwhile, a line
+    /// that can no longer be read) is an `Err` with its line number.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be opened again.
+    pub fn accounts(&self) -> crate::Result<AccountsIter> {
+        Ok(AccountsIter {
+            lines: Some(Lines::open(&self.path)?),
+            parser: RowParser::default(),
+            bad: self.bad_rows.iter().map(|b| b.line).collect(),
+            next_bad: 0,
+        })
+    }
+}
+
+/// The accounts of an [`AccountsFile`], read as they are needed.
+#[derive(Debug)]
+pub struct AccountsIter {
+    lines: Option<Lines>,
+    parser: RowParser,
+    /// The lines of the bad rows, in order: skipped.
+    bad: Vec<usize>,
+    next_bad: usize,
+}
+
+impl fmt::Debug for RowParser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowParser").finish_non_exhaustive()
+    }
+}
+
+impl Iterator for AccountsIter {
+    type Item = Result<Account, BadRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let lines = self.lines.as_mut()?;
+            let (no, text) = match lines.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => {
+                    self.lines = None;
+                    return None;
+                }
+                Err(e) => {
+                    let line = lines.no + 1;
+                    self.lines = None;
+                    return Some(Err(BadRow {
+                        line,
+                        reason: e.to_string(),
+                    }));
+                }
+            };
+            let row = self.parser.line(no, text);
+            while self.bad.get(self.next_bad).is_some_and(|&b| b < no) {
+                self.next_bad += 1;
+            }
+            if self.bad.get(self.next_bad) == Some(&no) {
+                continue;
+            }
+            if let Some(row) = row {
+                return Some(row);
+            }
+        }
+    }
+}
+
+/// A file's lines, one at a time, with their 1-based numbers.
+#[derive(Debug)]
+struct Lines {
+    reader: std::io::BufReader<std::fs::File>,
+    buf: Vec<u8>,
+    no: usize,
+    shown: String,
+}
+
+impl Lines {
+    fn open(path: &Path) -> crate::Result<Lines> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path)
+            .map_err(|e| crate::Error::io(format!("read the accounts {shown}"), e))?;
+        Ok(Lines {
+            reader: std::io::BufReader::new(file),
+            buf: Vec::new(),
+            no: 0,
+            shown,
+        })
+    }
+
+    fn next_line(&mut self) -> crate::Result<Option<(usize, &str)>> {
+        self.buf.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| crate::Error::io(format!("read the accounts {}", self.shown), e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.no += 1;
+        let line = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+        let text = std::str::from_utf8(line).map_err(|_| {
+            crate::Error::invalid_input(
+                "accounts",
+                format!("{}: line {} is not UTF-8 text", self.shown, self.no),
+            )
+        })?;
+        Ok(Some((self.no, text)))
+    }
 }
 
 /// One JSON-lines row.
@@ -319,6 +573,7 @@ mod tests {
             pw_file.display()
         );
         let parsed = parse_accounts(&text);
+        assert_same_from_a_file(&text, &parsed, &dir.join("accounts.csv"));
         let got: Vec<(&str, &str, usize)> = parsed
             .accounts
             .iter()
@@ -355,6 +610,22 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// [`AccountsFile`] reads the same accounts and bad rows from a file as
+    /// [`parse_accounts`] from its text.
+    fn assert_same_from_a_file(text: &str, parsed: &Accounts, path: &Path) {
+        std::fs::write(path, text).unwrap();
+        let file = AccountsFile::open(path).unwrap();
+        assert_eq!(file.bad_rows(), parsed.bad_rows.as_slice());
+        assert_eq!(file.len(), parsed.accounts.len());
+        let streamed: Vec<_> = file.accounts().unwrap().map(Result::unwrap).collect();
+        let key = |a: &Account| (a.email.clone(), a.password.expose().to_owned(), a.line);
+        assert_eq!(
+            streamed.iter().map(key).collect::<Vec<_>>(),
+            parsed.accounts.iter().map(key).collect::<Vec<_>>()
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+
     #[test]
     fn json_lines_rows_table() {
         let text = "{\"email\":\"a@example.com\",\"password\":\"pw\"}\n\
@@ -363,6 +634,8 @@ mod tests {
                     {\"email\":\"c@example.com\",\"passwordFile\":\"/nonexistent/pw\"}\n\
                     {\"email\":\"d@example.com\",\"password\":\"x\",\"extra\":true}\n";
         let parsed = parse_accounts(text);
+        let path = std::env::temp_dir().join(format!("dtfa-prov-jsonl-{}", std::process::id()));
+        assert_same_from_a_file(&format!("\u{feff}{text}"), &parsed, &path);
         let emails: Vec<_> = parsed.accounts.iter().map(|a| a.email.as_str()).collect();
         assert_eq!(emails, ["a@example.com", "d@example.com"]);
         let lines: Vec<_> = parsed.bad_rows.iter().map(|b| b.line).collect();

@@ -1,7 +1,7 @@
 //! Running the provisioning: workers over the accounts, one flow per account, every state
 //! change in the vault before the next step.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +10,9 @@ use super::vault::{Record, Status, Vault};
 use crate::auth::LoginOutcome;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::models::{BackupCode, SetupCode};
+use crate::models::BackupCode;
 use crate::secret::Secret;
-use crate::totp::{SystemClock, Totp, TotpKey};
+use crate::totp::TotpKey;
 
 /// How an account ended in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,16 +132,22 @@ const ACCOUNT_ATTEMPTS: u32 = 4;
 
 /// Provisions accounts: links an authenticator to each, keeping every key in a [`Vault`].
 ///
-/// For each account: log in with the password. A portal that asks to activate the app gets
-/// `setup`; the key goes to the vault (`key_saved`, flushed) **before** `validate` is sent;
-/// then `validate`, the backup codes, and `linked`. A portal that asks for a code from an app
-/// already linked is answered with the vault's key when it holds one (a half-done link from a
-/// crash: `linked`), and is `already_linked` otherwise. A login without a second factor is
-/// `not_applicable`; a refused login `failed`. Passing failures (network, `5xx`, `429`) run
-/// the account's flow again, up to four times; every step of it is safe to repeat.
+/// For each account: log in with the password. A portal that asks to activate the app sends
+/// the key with that answer (`tfaKey`; `setup` is asked only when it does not); the key goes
+/// to the vault (`key_saved`) and is flushed to disk **before** a code from it is sent; then
+/// the login with that code (`POST authentication/{code}`), which activates the app, the
+/// backup codes, and `linked`. A portal that asks for a code from an app already linked is
+/// answered with the vault's key when it holds one (a half-done link from a crash: `linked`),
+/// and is `already_linked` otherwise. A login without a second factor is `not_applicable`; a
+/// refused login `failed`. Passing failures (network, `5xx`, `429`) run the account's flow
+/// again, up to four times; every step of it is safe to repeat.
 ///
-/// Workers take accounts in input order, `jobs` at a time, sharing one [`Client`] (one
-/// keep-alive pool). [`stop_flag`](Self::stop_flag) stops starting new accounts.
+/// Workers take accounts in input order, [`batch`](Self::batch) at a time (16), `jobs` at
+/// once, sharing one [`Client`] (one keep-alive pool). A worker logs its batch in, stages the
+/// keys, flushes the vault once, then sends the codes: one `fdatasync` per batch. Outcome
+/// lines are staged and written with the next flush (or at the end of the run): if a crash
+/// loses one, the next run finds the account's `key_saved` line and finishes it with the key.
+/// [`stop_flag`](Self::stop_flag) stops starting new batches.
 ///
 /// ```no_run
 /// use docspace_tfa::provision::{parse_accounts, Provisioner, Vault};
@@ -163,6 +169,18 @@ pub struct Provisioner {
     owner: Option<Client>,
     stop: Arc<AtomicBool>,
     retry_pause: Duration,
+    batch: usize,
+}
+
+/// How an account ended, and why (for anything but a link).
+type Done = (Outcome, Option<String>);
+
+/// Where an account's first step left it.
+enum Half {
+    /// Finished (any outcome).
+    Done(Done),
+    /// A key to link is staged in the vault: flush it, then send a code from it.
+    KeyStaged { uid: String, key: Secret },
 }
 
 impl Provisioner {
@@ -177,6 +195,7 @@ impl Provisioner {
             owner: None,
             stop: Arc::new(AtomicBool::new(false)),
             retry_pause: Duration::from_millis(250),
+            batch: 16,
         }
     }
 
@@ -201,8 +220,8 @@ impl Provisioner {
         self
     }
 
-    /// The flag that stops the run: once set, no new account is started; those in flight
-    /// finish and are recorded.
+    /// The flag that stops the run: once set, no new batch is started; the accounts of the
+    /// batches in flight finish and are recorded.
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stop)
     }
@@ -212,6 +231,14 @@ impl Provisioner {
         &self.vault
     }
 
+    /// Accounts a worker takes at a time (at least 1, default 16): it logs them in, writes
+    /// their keys, flushes the vault once, then sends their codes. One `fdatasync` per batch
+    /// instead of one per account; every key is still on disk before its code is sent.
+    pub fn batch(mut self, accounts: usize) -> Provisioner {
+        self.batch = accounts.max(1);
+        self
+    }
+
     /// Provisions `accounts`, calling `on_event` as each one ends (from the worker threads),
     /// and returns the counts. Accounts not started because of a stop are counted
     /// [`Outcome::NotStarted`] without an event.
@@ -219,37 +246,106 @@ impl Provisioner {
     where
         F: Fn(&Event) + Sync,
     {
-        let next = AtomicUsize::new(0);
+        self.run_iter(accounts.iter().cloned(), on_event)
+    }
+
+    /// [`run`](Self::run) over accounts as an iterator yields them (such as
+    /// [`AccountsFile::accounts`](super::AccountsFile::accounts), which reads them from the
+    /// file as they are needed): memory does not grow with the number of accounts. After a
+    /// stop, the rest of the iterator is counted as [`Outcome::NotStarted`].
+    pub fn run_iter<I, F>(&self, accounts: I, on_event: F) -> Summary
+    where
+        I: IntoIterator<Item = Account>,
+        I::IntoIter: Send,
+        F: Fn(&Event) + Sync,
+    {
+        let queue = std::sync::Mutex::new(accounts.into_iter());
         let summary = std::sync::Mutex::new(Summary::default());
-        let workers = self.jobs.min(accounts.len()).max(1);
+        let finish = |account: &Account, (outcome, error): (Outcome, Option<String>)| {
+            summary
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .count(outcome);
+            on_event(&Event {
+                email: account.email.clone(),
+                line: account.line,
+                outcome,
+                error,
+            });
+        };
         std::thread::scope(|scope| {
-            for _ in 0..workers {
+            for _ in 0..self.jobs {
                 scope.spawn(|| loop {
                     if self.stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(account) = accounts.get(i) else {
-                        break;
+                    let batch: Vec<Account> = {
+                        let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+                        queue.by_ref().take(self.batch).collect()
                     };
-                    let (outcome, error) = self.provision(account);
-                    summary
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .count(outcome);
-                    on_event(&Event {
-                        email: account.email.clone(),
-                        line: account.line,
-                        outcome,
-                        error,
-                    });
+                    if batch.is_empty() {
+                        break;
+                    }
+                    self.provision_batch(&batch, &finish);
                 });
             }
         });
+        // The outcome lines staged last.
+        let _ = self.vault.sync();
         let mut summary = summary.into_inner().unwrap_or_else(|p| p.into_inner());
-        let started = next.load(Ordering::SeqCst).min(accounts.len());
-        summary.not_started = accounts.len() - started;
+        summary.not_started = queue
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .count();
         summary
+    }
+
+    /// A batch: every account's login (and its key staged), one flush, then the codes.
+    fn provision_batch(&self, batch: &[Account], finish: &(dyn Fn(&Account, Done) + Sync)) {
+        let mut keyed = Vec::with_capacity(batch.len());
+        for account in batch {
+            match self.first_half(account) {
+                Some(Ok(Half::Done(done))) => finish(account, done),
+                Some(Ok(Half::KeyStaged { uid, key })) => keyed.push((account, uid, key)),
+                Some(Err(e)) if !passing(&e) => finish(account, self.fail(account, &e)),
+                // A passing failure, or an account the one-by-one flow handles (rotation):
+                // that flow, with its retries.
+                Some(Err(_)) | None => finish(account, self.provision(account)),
+            }
+        }
+        if keyed.is_empty() {
+            return;
+        }
+        // The keys on disk before any code is sent (and the outcome lines of the last batch).
+        if let Err(e) = self.vault.sync() {
+            let reason = e.to_string();
+            for (account, _, _) in keyed {
+                finish(account, (Outcome::Failed, Some(reason.clone())));
+            }
+            return;
+        }
+        for (account, uid, key) in keyed {
+            match self.second_half(account, &uid, &key) {
+                Ok(done) => finish(account, done),
+                Err(e) if !passing(&e) => finish(account, self.fail(account, &e)),
+                Err(_) => finish(account, self.provision(account)),
+            }
+        }
+    }
+
+    /// The batch's first step for one account: `None` when the account is left to the
+    /// one-by-one flow ([`provision`](Self::provision)).
+    fn first_half(&self, account: &Account) -> Option<Result<Half>> {
+        let latest = self.vault.latest(&account.email);
+        let linked = latest.as_ref().is_some_and(|r| r.status == Status::Linked);
+        if self.owner.is_some() {
+            return None;
+        }
+        if linked {
+            return Some(Ok(Half::Done((Outcome::AlreadyProvisioned, None))));
+        }
+        let mut rotate_pending = false;
+        Some(self.login_and_stage(account, &mut rotate_pending))
     }
 
     /// One account, with its passing failures tried again.
@@ -271,56 +367,61 @@ impl Provisioner {
                     let asked = e.retry_after().map(|d| d.min(Duration::from_secs(60)));
                     std::thread::sleep(asked.unwrap_or(self.retry_pause * attempt));
                 }
-                Err(e) => {
-                    let reason = e.to_string();
-                    let mut record = Record::new(&account.email, Status::Failed);
-                    // Keep the key of a half-done link: the next run still needs it.
-                    if let Some(prev) = self.vault.latest(&account.email) {
-                        record.user_id = prev.user_id;
-                        record.totp_key = prev.totp_key;
-                    }
-                    record.error = Some(reason.clone());
-                    return match self.vault.append(&record) {
-                        Ok(()) => (Outcome::Failed, Some(reason)),
-                        Err(w) => (Outcome::Failed, Some(format!("{reason}; {w}"))),
-                    };
-                }
+                Err(e) => return self.fail(account, &e),
             }
         }
     }
 
-    /// One pass of an account's flow. `Err` for a failure to retry or record as `failed`.
+    /// Records the account as `failed` and returns it.
+    fn fail(&self, account: &Account, e: &Error) -> (Outcome, Option<String>) {
+        let reason = e.to_string();
+        let mut record = Record::new(&account.email, Status::Failed);
+        // Keep the key of a half-done link: the next run still needs it.
+        if let Some(prev) = self.vault.latest(&account.email) {
+            record.user_id = prev.user_id;
+            record.totp_key = prev.totp_key;
+        }
+        record.error = Some(reason.clone());
+        match self.vault.stage(&record) {
+            Ok(()) => (Outcome::Failed, Some(reason)),
+            Err(w) => (Outcome::Failed, Some(format!("{reason}; {w}"))),
+        }
+    }
+
+    /// One pass of an account's flow, one by one: the login, the key flushed, the code.
+    /// `Err` for a failure to retry or record as `failed`.
     fn attempt(
         &self,
         account: &Account,
         rotate_pending: &mut bool,
     ) -> Result<(Outcome, Option<String>)> {
+        match self.login_and_stage(account, rotate_pending)? {
+            Half::Done(done) => Ok(done),
+            Half::KeyStaged { uid, key } => {
+                self.vault.sync()?;
+                self.second_half(account, &uid, &key)
+            }
+        }
+    }
+
+    /// The login, and what follows up to the code: a key to link is staged in the vault
+    /// (`key_saved`; the caller flushes it before [`second_half`](Self::second_half) sends a
+    /// code from it); any other answer is settled here.
+    fn login_and_stage(&self, account: &Account, rotate_pending: &mut bool) -> Result<Half> {
         let auth = self.client.auth();
         match auth.login(&account.email, account.password.clone())? {
-            LoginOutcome::TfaActivationRequired { ticket, .. } => {
+            LoginOutcome::TfaActivationRequired { ticket, tfa_key } => {
                 let uid = ticket.uid().to_owned();
-                let email = &account.email;
-                let linked = self
-                    .client
-                    .tfa()
-                    .link_with(&ticket, |setup| self.save_key(email, &uid, setup))?;
-                *rotate_pending = false;
-                let codes = match (linked.backup_codes, &linked.validation.session_token) {
-                    (Some(codes), _) => Some(codes),
-                    // Listing them failed once (a passing failure): the link stands, so ask
-                    // again with the session validate opened.
-                    (None, Some(session)) => {
-                        self.list_codes(&self.client.with_token(session.clone()))
-                    }
-                    (None, None) => None,
+                // The first login answers with the key (`tfaKey`, the per-user key `setup`
+                // also returns: AuthenticationController.cs:259-271); ask `setup` only when
+                // it did not.
+                let key = match tfa_key {
+                    Some(key) => key,
+                    None => self.client.tfa().setup_with(&ticket)?.manual_entry_key,
                 };
-                self.record_linked(
-                    email,
-                    &uid,
-                    &linked.setup.manual_entry_key,
-                    codes.as_deref(),
-                )?;
-                Ok((Outcome::Linked, None))
+                self.stage_key(&account.email, &uid, &key)?;
+                *rotate_pending = false;
+                Ok(Half::KeyStaged { uid, key })
             }
             LoginOutcome::TfaCodeRequired { ticket } => {
                 let uid = ticket.uid().to_owned();
@@ -329,9 +430,9 @@ impl Provisioner {
                     let owner = self.owner.as_ref().ok_or_else(|| {
                         Error::invalid_input("rotation", "no owner client for the rotation")
                     })?;
-                    // Before the unlink: the account is "key saved, outcome unknown" again, so
-                    // a run stopped after the unlink (whatever its flags) links it anew, and one
-                    // stopped before finds the old key still good.
+                    // Before the unlink, flushed: the account is "key saved, outcome unknown"
+                    // again, so a run stopped after the unlink (whatever its flags) links it
+                    // anew, and one stopped before finds the old key still good.
                     if let Some(prev) = self.vault.latest(&account.email) {
                         let mut rotating = prev;
                         rotating.status = Status::KeySaved;
@@ -343,10 +444,11 @@ impl Provisioner {
                     owner.tfa().unlink_user(&uid)?;
                     *rotate_pending = false;
                     // The next pass finds the app unlinked and links a new one.
-                    return self.attempt(account, rotate_pending);
+                    return self.login_and_stage(account, rotate_pending);
                 }
                 let Some(key_text) = held else {
-                    return self.settle(account, Some(&uid), Status::AlreadyLinked, NO_KEY);
+                    let done = self.settle(account, Some(&uid), Status::AlreadyLinked, NO_KEY)?;
+                    return Ok(Half::Done(done));
                 };
                 let key = TotpKey::from_base32(key_text.expose())?;
                 let password = account.password.clone();
@@ -354,55 +456,84 @@ impl Provisioner {
                     Ok(s) => s,
                     Err(e) if e.kind() == ErrorKind::Unauthorized => {
                         let status = Status::AlreadyLinked;
-                        return self.settle(account, Some(&uid), status, WRONG_KEY);
+                        let done = self.settle(account, Some(&uid), status, WRONG_KEY)?;
+                        return Ok(Half::Done(done));
                     }
                     Err(e) => return Err(e),
                 };
-                // A half-done link (the crash came after validate): finish it.
-                let codes = self.list_codes(&self.client.with_token(session.token));
+                // A half-done link (the crash came after the code was sent): finish it.
+                let codes = self.list_codes(&self.client.with_token(session.token))?;
                 self.record_linked(&account.email, &uid, &key_text, codes.as_deref())?;
-                Ok((Outcome::Linked, None))
+                Ok(Half::Done((Outcome::Linked, None)))
             }
-            LoginOutcome::Authenticated(_) => {
-                self.settle(account, None, Status::NotApplicable, NO_SECOND_FACTOR)
-            }
-            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => {
-                self.settle(account, None, Status::NotApplicable, SMS_INSTEAD)
-            }
+            LoginOutcome::Authenticated(_) => Ok(Half::Done(self.settle(
+                account,
+                None,
+                Status::NotApplicable,
+                NO_SECOND_FACTOR,
+            )?)),
+            LoginOutcome::SmsPhoneRequired { .. } | LoginOutcome::SmsCodeSent(_) => Ok(Half::Done(
+                self.settle(account, None, Status::NotApplicable, SMS_INSTEAD)?,
+            )),
         }
     }
 
-    /// `link_with`'s `code_for`: the key goes to the vault (a `key_saved` line, flushed to
-    /// disk) before the code is returned, and so before validate is sent. A key the latest
-    /// line already holds as `key_saved` is not written twice (a repeated `setup` returns the
-    /// same key until the app is unlinked).
-    fn save_key(&self, email: &str, uid: &str, setup: &SetupCode) -> Result<String> {
-        let key = setup.totp_key()?;
-        let unchanged = self.vault.latest(email).is_some_and(|r| {
-            r.status == Status::KeySaved && r.totp_key.as_ref() == Some(&setup.manual_entry_key)
-        });
+    /// After the key is on disk: the login with a code from it (`POST
+    /// authentication/{code}`), which activates the app (the server's first activation makes
+    /// the backup codes), then the backup codes with the session it opened.
+    fn second_half(
+        &self,
+        account: &Account,
+        uid: &str,
+        key: &Secret,
+    ) -> Result<(Outcome, Option<String>)> {
+        let totp = TotpKey::from_base32(key.expose())?;
+        let password = account.password.clone();
+        let session = self
+            .client
+            .auth()
+            .login_with_totp(&account.email, password, &totp)?;
+        let codes = self.list_codes(&self.client.with_token(session.token))?;
+        self.record_linked(&account.email, uid, key, codes.as_deref())?;
+        Ok((Outcome::Linked, None))
+    }
+
+    /// The key to link, staged as a `key_saved` line (the caller flushes it before a code
+    /// from it is sent). A key the latest line already holds as `key_saved` is not written
+    /// twice (the portal hands out the same key until the app is unlinked).
+    fn stage_key(&self, email: &str, uid: &str, key: &Secret) -> Result<()> {
+        // A key that does not decode is refused before anything is written.
+        TotpKey::from_base32(key.expose())?;
+        let unchanged = self
+            .vault
+            .latest(email)
+            .is_some_and(|r| r.status == Status::KeySaved && r.totp_key.as_ref() == Some(key));
         if !unchanged {
             let mut saved = Record::new(email, Status::KeySaved);
             saved.user_id = Some(uid.to_owned());
-            saved.totp_key = Some(setup.manual_entry_key.clone());
-            self.vault.append(&saved)?;
+            saved.totp_key = Some(key.clone());
+            self.vault.stage(&saved)?;
         }
-        let code = Totp::docspace().code_to_send(&key, &SystemClock);
-        Ok(code.expose().to_owned())
+        Ok(())
     }
 
-    /// The backup codes, asked up to three times (a read: safe to repeat).
-    fn list_codes(&self, signed_in: &Client) -> Option<Vec<BackupCode>> {
-        for attempt in 1..=3 {
+    /// The backup codes, asked up to three times (a read: safe to repeat). `Ok(None)` when
+    /// the portal refuses to list them (the link stands: the `linked` line says so); `Err`
+    /// for a passing failure that lasted: the account's flow runs again (the app is linked,
+    /// so its login asks for a code, the saved key answers it, and the codes are asked again).
+    fn list_codes(&self, signed_in: &Client) -> Result<Option<Vec<BackupCode>>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             match signed_in.tfa().backup_codes() {
-                Ok(codes) => return Some(codes),
+                Ok(codes) => return Ok(Some(codes)),
                 Err(e) if passing(&e) && attempt < 3 => {
                     std::thread::sleep(self.retry_pause * attempt);
                 }
-                Err(_) => return None,
+                Err(e) if passing(&e) => return Err(e),
+                Err(_) => return Ok(None),
             }
         }
-        None
     }
 
     fn record_linked(
@@ -419,7 +550,9 @@ impl Provisioner {
         if codes.is_none() {
             record.error = Some(NO_CODES.to_owned());
         }
-        self.vault.append(&record)
+        // Staged: if it is lost, the next run finds `key_saved`, logs in with the key and
+        // lists the codes again.
+        self.vault.stage(&record)
     }
 
     /// Records an outcome that is not a link and returns it.
@@ -438,7 +571,7 @@ impl Provisioner {
         if let Some(prev) = self.vault.latest(&account.email) {
             record.totp_key = prev.totp_key;
         }
-        self.vault.append(&record)?;
+        self.vault.stage(&record)?;
         let outcome = match status {
             Status::NotApplicable => Outcome::NotApplicable,
             Status::AlreadyLinked => Outcome::AlreadyLinked,

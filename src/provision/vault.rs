@@ -1,10 +1,12 @@
-//! The vault: a JSON-lines file, one [`Record`] per state change of an account, appended and
-//! flushed to disk (`fsync`) before the next step. The latest line of an account is its state;
-//! earlier lines stay as history. See `docs/provisioning.md`.
+//! The vault: a JSON-lines file, one [`Record`] per state change of an account. A key is
+//! flushed to disk (`fdatasync`) before the request that may link it; other lines are staged
+//! and flushed in groups. The latest line of an account is its state; earlier lines stay as
+//! history. See `docs/provisioning.md`.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -105,9 +107,16 @@ impl Record {
 
 /// An open vault: the file (appended to) and where the latest line of each account starts.
 ///
-/// The index holds a line's place in the file, not the record: a vault of 10,000 accounts
-/// costs well under a megabyte of memory, and [`latest`](Self::latest) reads the line back.
-/// One process writes a vault at a time (run one `provision` per vault).
+/// The index maps a 64-bit hash of each lower-cased e-mail to where its latest line starts in
+/// the file (16 bytes an account), not the record: [`latest`](Self::latest) reads the line back
+/// and checks its e-mail, and looks through the whole file in the (unlikely) case of two
+/// e-mails with the same hash. One process writes a vault at a time (run one `provision` per
+/// vault).
+///
+/// [`append`](Self::append) writes a line and flushes it to disk at once;
+/// [`stage`](Self::stage) keeps it in memory until the next [`sync`](Self::sync) (or
+/// `append`, or the vault is dropped), which writes every staged line with one `write` and
+/// flushes them with one `fdatasync`.
 pub struct Vault {
     path: PathBuf,
     /// The file, opened for appending. Writes are ordered by `writer`; flushes (`fdatasync`)
@@ -116,15 +125,27 @@ pub struct Vault {
     writer: Mutex<Writer>,
     /// A second handle for reading lines back, with its own position.
     reader: Mutex<File>,
-    latest: Mutex<HashMap<String, Place>>,
+    /// Hash of the lower-cased e-mail → where its latest line starts (16 bytes an account).
+    latest: Mutex<HashMap<u64, u64, BuildHasherDefault<Prehashed>>>,
     skipped: usize,
 }
 
-/// Where a line is in the file.
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    offset: u64,
-    len: u32,
+/// The index's hasher: its keys are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl fmt::Debug for Vault {
@@ -139,8 +160,10 @@ impl fmt::Debug for Vault {
 struct Writer {
     /// The file ends in a torn line (no line break): the next record starts on a new line.
     needs_newline: bool,
-    /// The length of the file: where the next line starts.
+    /// The length of the file: where the staged lines will start.
     end: u64,
+    /// Lines staged, not yet written: they belong at `end`.
+    pending: Vec<u8>,
 }
 
 impl Vault {
@@ -203,13 +226,12 @@ impl Vault {
                 (file, bytes)
             }
         };
-        let mut latest = HashMap::new();
+        let mut latest = HashMap::default();
         let mut skipped = 0;
         for (offset, line) in lines_with_offsets(&bytes) {
             match serde_json::from_slice::<Record>(line) {
                 Ok(r) => {
-                    let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
-                    latest.insert(r.email.to_ascii_lowercase(), Place { offset, len });
+                    latest.insert(email_hash(&r.email), offset);
                 }
                 Err(_) => skipped += 1,
             }
@@ -223,6 +245,7 @@ impl Vault {
             writer: Mutex::new(Writer {
                 needs_newline: bytes.last().is_some_and(|&b| b != b'\n'),
                 end: bytes.len() as u64,
+                pending: Vec::new(),
             }),
             reader: Mutex::new(reader),
             latest: Mutex::new(latest),
@@ -251,6 +274,14 @@ impl Vault {
         Ok((records, skipped))
     }
 
+    /// Makes room in the index for `accounts` accounts in all, at once (instead of growing it
+    /// as lines are added): for a run over a known number of accounts.
+    pub fn reserve(&self, accounts: usize) {
+        let mut index = lock(&self.latest);
+        let more = accounts.saturating_sub(index.len());
+        index.reserve(more);
+    }
+
     /// The path of the vault file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -261,71 +292,166 @@ impl Vault {
         self.skipped
     }
 
-    /// The latest record of `email` (compared ignoring ASCII case), read back from the file.
-    /// `None` when the vault has no line for it (or the line can no longer be read).
+    /// The latest record of `email` (compared ignoring ASCII case), read back from the file
+    /// (or from the lines staged). `None` when the vault has no line for it (or the line can no
+    /// longer be read).
     pub fn latest(&self, email: &str) -> Option<Record> {
-        let place = lock(&self.latest)
-            .get(&email.to_ascii_lowercase())
-            .copied()?;
-        self.read_line(place)
+        let place = lock(&self.latest).get(&email_hash(email)).copied()?;
+        match self.read_line(place) {
+            Some(r) if r.email.eq_ignore_ascii_case(email) => Some(r),
+            // Another e-mail with the same hash (or a line lost to a failed write): the file
+            // says which line is this one's.
+            _ => self.scan().remove(&email.to_ascii_lowercase()),
+        }
     }
 
-    /// The latest record of every account, in no particular order.
+    /// The latest record of every account, in no particular order (reads the whole file).
     pub fn latest_all(&self) -> Vec<Record> {
-        let places: Vec<Place> = lock(&self.latest).values().copied().collect();
-        places
-            .into_iter()
-            .filter_map(|p| self.read_line(p))
-            .collect()
+        self.scan().into_values().collect()
     }
 
-    fn read_line(&self, place: Place) -> Option<Record> {
-        let mut buf = vec![0; place.len as usize];
+    /// The latest record of each e-mail (lower-cased), from the file and the staged lines.
+    fn scan(&self) -> HashMap<String, Record> {
+        let mut bytes = Vec::new();
+        {
+            let writer = lock(&self.writer);
+            let mut reader = lock(&self.reader);
+            let read = reader
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| (&mut *reader).take(writer.end).read_to_end(&mut bytes));
+            if read.is_err() {
+                bytes.clear();
+            }
+            bytes.extend_from_slice(&writer.pending);
+        }
+        let mut all = HashMap::new();
+        for (_, line) in lines_with_offsets(&bytes) {
+            if let Ok(r) = serde_json::from_slice::<Record>(line) {
+                all.insert(r.email.to_ascii_lowercase(), r);
+            }
+        }
+        all
+    }
+
+    /// The record of the line at `offset` (up to its line break), in the file or staged.
+    fn read_line(&self, offset: u64) -> Option<Record> {
+        let end = {
+            let writer = lock(&self.writer);
+            if offset >= writer.end {
+                // A staged line.
+                let at = usize::try_from(offset - writer.end).ok()?;
+                let rest = writer.pending.get(at..)?;
+                let line = rest.split(|&b| b == b'\n').next()?;
+                return serde_json::from_slice(line).ok();
+            }
+            writer.end
+        };
+        let mut line = Vec::new();
         let mut reader = lock(&self.reader);
-        reader.seek(SeekFrom::Start(place.offset)).ok()?;
-        reader.read_exact(&mut buf).ok()?;
+        reader.seek(SeekFrom::Start(offset)).ok()?;
+        let mut chunk = [0u8; 1024];
+        let mut at = offset;
+        while at < end {
+            let want = usize::try_from(end - at).map_or(chunk.len(), |n| n.min(chunk.len()));
+            let n = reader.read(&mut chunk[..want]).ok()?;
+            if n == 0 {
+                break;
+            }
+            at += n as u64;
+            if let Some(i) = chunk[..n].iter().position(|&b| b == b'\n') {
+                line.extend_from_slice(&chunk[..i]);
+                break;
+            }
+            line.extend_from_slice(&chunk[..n]);
+        }
         drop(reader);
-        serde_json::from_slice(&buf).ok()
+        serde_json::from_slice(&line).ok()
     }
 
-    /// Appends `record` as one line and flushes it to disk (`fsync`) before returning: once
-    /// this returns, the line survives a crash of the process or the machine.
+    /// Appends `record` as one line and flushes it to disk (`fdatasync`) before returning,
+    /// with every line staged before it: once this returns, the lines survive a crash of the
+    /// process or the machine.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the line cannot be written or flushed.
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the lines cannot be written or flushed.
     pub fn append(&self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_string(record)
+        self.stage(record)?;
+        self.sync()
+    }
+
+    /// Stages `record`: [`latest`](Self::latest) sees it at once, but it is written to the
+    /// file only by the next [`sync`](Self::sync) (or [`append`](Self::append), or when the
+    /// vault is dropped). A process killed before that loses it; use it for lines the next run
+    /// can do without (an outcome whose account the next run finishes from its saved key).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the record cannot be serialized.
+    pub fn stage(&self, record: &Record) -> Result<()> {
+        let line = serde_json::to_vec(record)
             .map_err(|e| Error::io("write a vault record", std::io::Error::other(e.to_string())))?;
-        line.push('\n');
-        let shown = self.path.display();
-        let failed = |e| Error::io(format!("write the vault {shown}"), e);
-        let place = {
-            let mut writer = lock(&self.writer);
-            if writer.needs_newline {
-                line.insert(0, '\n');
-            }
-            let skip = u64::from(writer.needs_newline);
-            // One write of the whole line, in append mode. If it fails part way, the next
-            // line starts on a new line all the same.
-            writer.needs_newline = true;
-            let start = writer.end;
-            let written = (&self.file).write_all(line.as_bytes());
-            // What the file's length is now, whatever was written.
-            writer.end = self.file.metadata().map(|m| m.len()).unwrap_or(start);
-            written.map_err(failed)?;
-            writer.needs_newline = false;
-            Place {
-                offset: start + skip,
-                // The line without its break (and without the one before it).
-                len: u32::try_from(line.len() as u64 - skip - 1).unwrap_or(u32::MAX),
-            }
-        };
-        // Flushes this line (and any written before it) to disk before returning.
-        self.file.sync_data().map_err(failed)?;
-        lock(&self.latest).insert(record.email.to_ascii_lowercase(), place);
+        let mut writer = lock(&self.writer);
+        if writer.needs_newline && writer.pending.is_empty() {
+            // The file ends in a torn line: the next record starts on a new line.
+            writer.pending.push(b'\n');
+        }
+        let place = writer.end + writer.pending.len() as u64;
+        writer.pending.extend_from_slice(&line);
+        writer.pending.push(b'\n');
+        // Under the writer's lock: the index follows the order of the lines.
+        lock(&self.latest).insert(email_hash(&record.email), place);
         Ok(())
     }
+
+    /// Writes the staged lines (one `write`) and flushes the file to disk (`fdatasync`): once
+    /// this returns, every line staged or appended before survives a crash of the process or
+    /// the machine.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the lines cannot be written or flushed.
+    pub fn sync(&self) -> Result<()> {
+        let shown = self.path.display();
+        let failed = |e| Error::io(format!("write the vault {shown}"), e);
+        {
+            let mut writer = lock(&self.writer);
+            if !writer.pending.is_empty() {
+                let start = writer.end;
+                let pending = std::mem::take(&mut writer.pending);
+                // One write of the whole group, in append mode. If it fails part way, the
+                // next line starts on a new line all the same.
+                writer.needs_newline = true;
+                let written = (&self.file).write_all(&pending);
+                // What the file's length is now, whatever was written.
+                writer.end = self.file.metadata().map(|m| m.len()).unwrap_or(start);
+                written.map_err(failed)?;
+                writer.needs_newline = false;
+            }
+        }
+        // Outside the writer's lock: the flushes of several workers can share one commit.
+        self.file.sync_data().map_err(failed)
+    }
+}
+
+impl Drop for Vault {
+    /// Writes and flushes the staged lines (best effort: an error is lost; call
+    /// [`sync`](Vault::sync) to see it).
+    fn drop(&mut self) {
+        if !lock(&self.writer).pending.is_empty() {
+            let _ = self.sync();
+        }
+    }
+}
+
+/// The index's key: a 64-bit hash of the lower-cased e-mail (`DefaultHasher::new()`: the same
+/// keys in every instance).
+fn email_hash(email: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    for b in email.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish()
 }
 
 /// The non-blank lines of `bytes` (without their line breaks), with the byte offset each

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use docspace_tfa::provision::{parse_accounts, Event, Outcome, Provisioner, Summary, Vault};
+use docspace_tfa::provision::{
+    parse_accounts, Accounts, AccountsFile, Event, Outcome, Provisioner, Summary, Vault,
+};
 use docspace_tfa::Client;
 use serde_json::json;
 
@@ -51,15 +53,37 @@ pub struct ProvisionArgs {
     pub events: bool,
 }
 
+/// The accounts: standard input parsed into memory, or a file read as they are needed.
+enum Input {
+    Memory(Accounts),
+    File(AccountsFile),
+}
+
 /// Set by the SIGINT handler: how many Ctrl-C so far.
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `provision`. `base` is the client from the global options (with the owner's token
 /// when one was given); `owner` is that client when `--rotate` needs it.
 pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
-    // The input's text is dropped once parsed: memory follows the accounts, not the file.
-    let parsed = parse_accounts(&read_accounts(&args.accounts)?);
-    for bad in &parsed.bad_rows {
+    bound_the_allocator();
+    // A file is read twice (checked, then read as the accounts are provisioned): memory does
+    // not grow with it. Standard input cannot be read again: it is parsed into memory.
+    let input = if args.accounts.as_os_str() == "-" {
+        Input::Memory(parse_accounts(&read_accounts(&args.accounts)?))
+    } else {
+        Input::File(
+            AccountsFile::open(&args.accounts).map_err(|e| match e.kind() {
+                // "read the accounts PATH: why"
+                docspace_tfa::ErrorKind::Io => Failure::usage(format!("cannot {e}")),
+                _ => Failure::usage(e.to_string()),
+            })?,
+        )
+    };
+    let (bad_rows, total) = match &input {
+        Input::Memory(parsed) => (parsed.bad_rows.as_slice(), parsed.accounts.len()),
+        Input::File(file) => (file.bad_rows(), file.len()),
+    };
+    for bad in bad_rows {
         eprintln!(
             "{}: {}",
             if args.strict {
@@ -70,10 +94,10 @@ pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
             crate::terminal::clean(&bad.to_string())
         );
     }
-    if args.strict && !parsed.bad_rows.is_empty() {
+    if args.strict && !bad_rows.is_empty() {
         return Err(Failure::usage(format!(
             "{} bad row(s) in the accounts (--strict): nothing was sent",
-            parsed.bad_rows.len()
+            bad_rows.len()
         )));
     }
     if args.rotate && !base.has_token() {
@@ -83,6 +107,8 @@ pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
         ));
     }
     let vault = Vault::open(&args.vault)?;
+    // One index allocation for the run, not a doubling one.
+    vault.reserve(total);
     if vault.skipped_lines() > 0 {
         eprintln!(
             "warning: {} line(s) of the vault could not be read (a write cut short by a crash) \
@@ -100,9 +126,9 @@ pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
     }
     let stop = provisioner.stop_flag();
     install_interrupt_handler();
-    let total = parsed.accounts.len();
     let progress = Progress::new(total, std::io::stderr().is_terminal() && !args.events);
     let done = AtomicBool::new(false);
+    let late_bad_rows = AtomicUsize::new(0);
     let summary = std::thread::scope(|scope| {
         // Carries a Ctrl-C from the signal handler to the provisioner's flag.
         scope.spawn(|| {
@@ -117,7 +143,7 @@ pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(50));
             }
         });
-        let summary = provisioner.run(&parsed.accounts, |event| {
+        let on_event = |event: &Event| {
             if args.events {
                 let line = json!({
                     "event": "account",
@@ -131,18 +157,38 @@ pub fn run(out: &Out, args: ProvisionArgs, base: Client) -> Result<()> {
                 let _ = stdout.flush();
             }
             progress.account(event);
-        });
+        };
+        let summary = match &input {
+            Input::Memory(parsed) => Ok(provisioner.run(&parsed.accounts, on_event)),
+            Input::File(file) => file.accounts().map(|accounts| {
+                let rows = accounts.filter_map(|row| match row {
+                    Ok(account) => Some(account),
+                    Err(bad) => {
+                        // Good when checked, unusable now (a password file removed meanwhile).
+                        progress.clear();
+                        eprintln!(
+                            "warning: skipped: {}",
+                            crate::terminal::clean(&bad.to_string())
+                        );
+                        late_bad_rows.fetch_add(1, Ordering::SeqCst);
+                        None
+                    }
+                });
+                provisioner.run_iter(rows, on_event)
+            }),
+        };
         done.store(true, Ordering::SeqCst);
         summary
-    });
+    })?;
+    let bad_rows = bad_rows.len() + late_bad_rows.load(Ordering::SeqCst);
     progress.clear();
     let interrupted = INTERRUPTS.load(Ordering::SeqCst) > 0;
-    report(out, &summary, parsed.bad_rows.len(), interrupted, &args);
+    report(out, &summary, bad_rows, interrupted, &args);
     let _ = std::io::stdout().flush();
     if interrupted {
         std::process::exit(EXIT_INTERRUPTED);
     }
-    if !summary.all_linked() || !parsed.bad_rows.is_empty() {
+    if !summary.all_linked() || bad_rows > 0 {
         std::process::exit(EXIT_INCOMPLETE);
     }
     Ok(())
@@ -262,6 +308,25 @@ impl Progress {
         }
     }
 }
+
+/// glibc's allocator, tuned for a run that opens connections for hours: a fixed mmap threshold
+/// (128 KiB, its default, which also turns off its dynamic raise) returns each connection's
+/// freed 2 × 128 KiB buffers to the system instead of leaving them in the heap, and at most 4
+/// arenas keep 16 workers from each growing their own. Without it, peak memory grew with the
+/// number of accounts (docs/performance.md, "Provisioning a fleet").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn bound_the_allocator() {
+    // SAFETY: mallopt only changes the allocator's tuning; called before any worker starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
+/// Other allocators: as they are.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_the_allocator() {}
 
 /// SIGINT: the first sets [`INTERRUPTS`] (the run stops starting accounts); the second ends
 /// the process at once. Every vault line is written with one `write` and flushed, so either way
