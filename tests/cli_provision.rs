@@ -202,7 +202,10 @@ fn interrupted_run(name: &str, n: usize, again: bool) -> (String, String) {
     while lines_of(&vault) < 6 && child.try_wait().unwrap().is_none() {
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert!(child.try_wait().unwrap().is_none(), "the run ended before Ctrl-C");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before Ctrl-C"
+    );
     sigint(child.id());
     // Until `try_wait` reaps it the child's id cannot be reused, so a press after it exited
     // reaches nobody. Pressing again rather than once after a fixed pause: a press sent before
