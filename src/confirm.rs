@@ -73,21 +73,7 @@ impl ConfirmTicket {
         key: impl Into<Secret>,
     ) -> Result<Self> {
         let (confirm_type, uid, key) = (confirm_type.into(), uid.into(), key.into());
-        if confirm_type.trim().is_empty() {
-            return Err(Error::invalid_input("confirm ticket", "the type is empty"));
-        }
-        if uid.trim().is_empty() {
-            return Err(Error::invalid_input("confirm ticket", "the uid is empty"));
-        }
-        if key.expose().trim().is_empty() {
-            return Err(Error::invalid_input("confirm ticket", "the key is empty"));
-        }
-        let header = Secret::new(format!(
-            "type={}&uid={}&key={}",
-            utf8_percent_encode(&confirm_type, QUERY_VALUE),
-            utf8_percent_encode(&uid, QUERY_VALUE),
-            utf8_percent_encode(key.expose(), QUERY_VALUE),
-        ));
+        let header = checked_header(&confirm_type, ("uid", &uid), &key)?;
         Ok(ConfirmTicket {
             confirm_type,
             uid,
@@ -111,24 +97,7 @@ impl ConfirmTicket {
         key: impl Into<Secret>,
     ) -> Result<Self> {
         let (confirm_type, encemail, key) = (confirm_type.into(), encemail.into(), key.into());
-        if confirm_type.trim().is_empty() {
-            return Err(Error::invalid_input("confirm ticket", "the type is empty"));
-        }
-        if encemail.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "confirm ticket",
-                "the encemail is empty",
-            ));
-        }
-        if key.expose().trim().is_empty() {
-            return Err(Error::invalid_input("confirm ticket", "the key is empty"));
-        }
-        let header = Secret::new(format!(
-            "type={}&encemail={}&key={}",
-            utf8_percent_encode(&confirm_type, QUERY_VALUE),
-            utf8_percent_encode(&encemail, QUERY_VALUE),
-            utf8_percent_encode(key.expose(), QUERY_VALUE),
-        ));
+        let header = checked_header(&confirm_type, ("encemail", &encemail), &key)?;
         Ok(ConfirmTicket {
             confirm_type,
             uid: String::new(),
@@ -299,6 +268,26 @@ impl fmt::Debug for ConfirmTicket {
     }
 }
 
+/// The `Confirm` header of a ticket, `type=…&<name>=…&key=…` with each part percent-encoded,
+/// after checking that no part is empty: `name` is `uid` (TFA tickets) or `encemail` (phone
+/// tickets), the part that says whose ticket it is.
+fn checked_header(confirm_type: &str, (name, value): (&str, &str), key: &Secret) -> Result<Secret> {
+    for (part, text) in [("type", confirm_type), (name, value), ("key", key.expose())] {
+        if text.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "confirm ticket",
+                format!("the {part} is empty"),
+            ));
+        }
+    }
+    Ok(Secret::new(format!(
+        "type={}&{name}={}&key={}",
+        utf8_percent_encode(confirm_type, QUERY_VALUE),
+        utf8_percent_encode(value, QUERY_VALUE),
+        utf8_percent_encode(key.expose(), QUERY_VALUE),
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +316,33 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{url}");
         }
         assert!(ConfirmTicket::from_url("https://p/c?type=TfaAuth&uid=1", "").is_err());
+    }
+
+    #[test]
+    fn both_constructors_refuse_an_empty_part_and_name_it() {
+        type Make = fn(&str, &str, &str) -> Result<ConfirmTicket>;
+        let by_uid: Make = |t, who, k| ConfirmTicket::new(t, who, k);
+        let by_email: Make = |t, who, k| ConfirmTicket::with_encemail(t, who, k);
+        for (make, name) in [(by_uid, "uid"), (by_email, "encemail")] {
+            for (t, who, k, part) in [
+                (" ", "a b", "k", "type"),
+                ("T", " ", "k", name),
+                ("T", "a b", "", "key"),
+            ] {
+                let e = make(t, who, k).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name} {part}");
+                assert!(
+                    e.to_string().contains(&format!("the {part} is empty")),
+                    "{e}"
+                );
+            }
+            let ticket = make("T", "a b", "k&1").unwrap();
+            assert_eq!(
+                ticket.header_value(),
+                format!("type=T&{name}=a%20b&key=k%261"),
+                "{name}"
+            );
+        }
     }
 
     #[test]
