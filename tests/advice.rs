@@ -6,12 +6,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use docspace_tfa::emulator::{Emulator, NewUser, TicketType};
 use docspace_tfa::totp::{Totp, TotpKey};
 use docspace_tfa::{Advice, Client, ConfirmTicket, Error, ErrorKind, RetryPolicy};
-use support::{brute_force_lock, client, CONFIRM_KEY, JSON, TOKEN, USER_ID};
+use support::{brute_force_lock, client, retrying_client, CONFIRM_KEY, JSON, TOKEN, USER_ID};
 
 fn ticket() -> ConfirmTicket {
     ConfirmTicket::new("TfaActivation", USER_ID, CONFIRM_KEY).expect("a complete ticket")
@@ -135,17 +133,7 @@ fn a_503_through_the_retries_says_how_many_attempts_over_how_long() {
         .with_status(503)
         .expect(3)
         .create();
-    let client = Client::builder()
-        .base_url(server.url())
-        .token(TOKEN)
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(3)
-                .initial_backoff(Duration::from_millis(10))
-                .max_backoff(Duration::from_millis(20)),
-        )
-        .build()
-        .unwrap();
+    let client = retrying_client(&server);
     let err = client.tfa().methods().unwrap_err();
     mock.assert();
     assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(503)));
